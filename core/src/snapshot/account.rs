@@ -25,12 +25,16 @@ pub struct AccountSnapshot {
 impl AccountSnapshot {
     /// The tunnel with this id (deleted tunnels included).
     pub fn tunnel(&self, id: &str) -> Option<&TunnelSnapshot> {
-        self.tunnels.iter().find(|t| t.tunnel.id.eq_ignore_ascii_case(id))
+        self.tunnels
+            .iter()
+            .find(|t| t.tunnel.id.eq_ignore_ascii_case(id))
     }
 
     /// The list with this name (`$name` in expressions refers to it).
     pub fn list(&self, name: &str) -> Option<&ListSnapshot> {
-        self.lists.iter().find(|l| l.list.name.as_deref() == Some(name))
+        self.lists
+            .iter()
+            .find(|l| l.list.name.as_deref() == Some(name))
     }
 }
 

@@ -20,8 +20,17 @@ pub struct Difference {
 
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let show = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_owned(), |v| truncate(&v.to_string()));
-        write!(f, "{}: {} != {}", self.path, show(&self.left), show(&self.right))
+        let show = |v: &Option<Value>| {
+            v.as_ref()
+                .map_or("(absent)".to_owned(), |v| truncate(&v.to_string()))
+        };
+        write!(
+            f,
+            "{}: {} != {}",
+            self.path,
+            show(&self.left),
+            show(&self.right)
+        )
     }
 }
 
@@ -66,12 +75,20 @@ fn walk(path: String, left: &Value, right: &Value, out: &mut Vec<Difference>) {
                 let child = join(&path, key);
                 match r.get(key) {
                     Some(rv) => walk(child, lv, rv, out),
-                    None => out.push(Difference { path: child, left: Some(lv.clone()), right: None }),
+                    None => out.push(Difference {
+                        path: child,
+                        left: Some(lv.clone()),
+                        right: None,
+                    }),
                 }
             }
             for (key, rv) in r {
                 if !l.contains_key(key) {
-                    out.push(Difference { path: join(&path, key), left: None, right: Some(rv.clone()) });
+                    out.push(Difference {
+                        path: join(&path, key),
+                        left: None,
+                        right: Some(rv.clone()),
+                    });
                 }
             }
         }
@@ -80,13 +97,21 @@ fn walk(path: String, left: &Value, right: &Value, out: &mut Vec<Difference>) {
                 let child = format!("{path}[{i}]");
                 match (l.get(i), r.get(i)) {
                     (Some(lv), Some(rv)) => walk(child, lv, rv, out),
-                    (lv, rv) => out.push(Difference { path: child, left: lv.cloned(), right: rv.cloned() }),
+                    (lv, rv) => out.push(Difference {
+                        path: child,
+                        left: lv.cloned(),
+                        right: rv.cloned(),
+                    }),
                 }
             }
         }
         (l, r) if l == r => {}
         (l, r) => out.push(Difference {
-            path: if path.is_empty() { "$".to_owned() } else { path },
+            path: if path.is_empty() {
+                "$".to_owned()
+            } else {
+                path
+            },
             left: Some(l.clone()),
             right: Some(r.clone()),
         }),

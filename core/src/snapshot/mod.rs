@@ -188,8 +188,7 @@ impl Snapshot {
     pub fn from_json_str(text: &str) -> Result<Self> {
         check_format(text)?;
         let mut de = serde_json::Deserializer::from_str(text);
-        let snapshot: Snapshot =
-            serde_path_to_error::deserialize(&mut de).map_err(schema_error)?;
+        let snapshot: Snapshot = serde_path_to_error::deserialize(&mut de).map_err(schema_error)?;
         de.end().map_err(syntax_error)?;
         Ok(snapshot)
     }
@@ -197,7 +196,10 @@ impl Snapshot {
     /// Reads a snapshot from JSON bytes (see [`Snapshot::from_json_str`]).
     pub fn from_json_slice(bytes: &[u8]) -> Result<Self> {
         let text = std::str::from_utf8(bytes).map_err(|e| Error::JsonSyntax {
-            line: 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count(),
+            line: 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count(),
             column: 1,
             message: format!("not UTF-8 text: {e}"),
         })?;
@@ -234,7 +236,9 @@ impl Snapshot {
 
     /// The zone with this name.
     pub fn zone(&self, name: &str) -> Option<&ZoneSnapshot> {
-        self.zones.iter().find(|z| z.zone.name.eq_ignore_ascii_case(name))
+        self.zones
+            .iter()
+            .find(|z| z.zone.name.eq_ignore_ascii_case(name))
     }
 
     /// The account with this id.
@@ -254,21 +258,31 @@ fn check_format(text: &str) -> Result<()> {
     struct Probe {
         format: Option<Value>,
     }
+    let not_an_object = |line, column| {
+        Error::SnapshotSchema {
+        path: "$".to_owned(),
+        line,
+        column,
+        message: "expected a JSON object with \"format\", \"taken_at\", \"source\", \"accounts\", \"zones\" and \"gaps\"".to_owned(),
+    }
+    };
+    // Serde would also accept a JSON array for a struct; a snapshot is only ever an object.
+    let body = text.trim_start();
+    if !body.is_empty() && !body.starts_with('{') {
+        let skipped = &text[..text.len() - body.len()];
+        let line = 1 + skipped.matches('\n').count();
+        let column = 1 + skipped.len() - skipped.rfind('\n').map_or(0, |i| i + 1);
+        return Err(not_an_object(line, column));
+    }
     let probe: Probe = match serde_json::from_str(text) {
         Ok(probe) => probe,
-        Err(e) if e.is_data() => {
-            // Not an object at the top level.
-            return Err(Error::SnapshotSchema {
-                path: "$".to_owned(),
-                line: e.line(),
-                column: e.column(),
-                message: "expected a JSON object with \"format\", \"taken_at\", \"source\", \"accounts\", \"zones\" and \"gaps\"".to_owned(),
-            });
-        }
+        Err(e) if e.is_data() => return Err(not_an_object(e.line(), e.column())),
         Err(e) => return Err(syntax_error(e)),
     };
     match probe.format {
-        None => Err(Error::NotASnapshot { expected: FORMAT_V1 }),
+        None => Err(Error::NotASnapshot {
+            expected: FORMAT_V1,
+        }),
         Some(Value::String(f)) if SUPPORTED_FORMATS.contains(&f.as_str()) => Ok(()),
         Some(Value::String(found)) => Err(Error::UnsupportedFormat {
             found,

@@ -81,7 +81,10 @@ pub struct Zone {
 impl Zone {
     /// The plan's name (`"Free Website"`, `"Enterprise Website"`), if present.
     pub fn plan_name(&self) -> Option<&str> {
-        self.plan.get().and_then(|p| p.get("name")).and_then(Value::as_str)
+        self.plan
+            .get()
+            .and_then(|p| p.get("name"))
+            .and_then(Value::as_str)
     }
 }
 
