@@ -13,6 +13,7 @@
 //! ```
 
 mod account;
+mod demo;
 mod diff;
 mod field;
 mod open_enum;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use account::*;
+pub use demo::{demo, DEMO_SNAPSHOT_JSON};
 pub use diff::{content_differences, Difference};
 pub use field::Field;
 pub use zone::*;
