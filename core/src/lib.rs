@@ -12,7 +12,9 @@
 //! assert_eq!(snapshot.stats().zones, 0);
 //! ```
 
+pub mod api;
 pub mod error;
+pub mod permissions;
 pub mod snapshot;
 
 pub use error::{Error, Result};
