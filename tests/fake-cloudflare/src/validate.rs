@@ -553,12 +553,14 @@ pub fn rule(
         .ok_or_else(|| err("", "a rule must be a JSON object".into()))?;
     match obj.get("action") {
         Some(Value::String(a)) if ACTIONS.contains(&a.as_str()) => {}
-        Some(Value::String(a)) => return Err(err(
-            "/action",
-            format!(
+        Some(Value::String(a)) => {
+            return Err(err(
+                "/action",
+                format!(
                 "'{a}' is not a valid value for action because it's not one of the allowed actions"
             ),
-        )),
+            ))
+        }
         Some(_) => return Err(err("/action", "action must be a string".into())),
         None if partial => {}
         None => return Err(err("/action", "action is required".into())),
