@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod snapshot;
+pub mod validate;
+pub mod verify_token;

@@ -1,0 +1,60 @@
+//! `cfcp`: the command people and CI run.
+//!
+//! Front end only: parse arguments, read the environment, files and clock, call `cfcp` (core),
+//! print. No logic of its own lives here.
+//!
+//! Exit codes: 0 success; 1 findings or a failure talking to Cloudflare; 2 bad usage or bad input.
+
+mod commands;
+mod env;
+mod error;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliError;
+
+/// cfcp: a Cloudflare control plane.
+#[derive(Debug, Parser)]
+#[command(name = "cfcp", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 findings or failure, 2 bad usage or bad input.\n\
+Credentials: CLOUDFLARE_API_TOKEN, or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY; CLOUDFLARE_BASE_URL overrides the API address."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Take a snapshot of the account(s) the token can see.
+    Snapshot(commands::snapshot::Args),
+    /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
+    VerifyToken(commands::verify_token::Args),
+    /// Check that snapshot files are well formed; prints each error with its JSON path.
+    Validate(commands::validate::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Snapshot(args) => commands::snapshot::run(args),
+        Command::VerifyToken(args) => commands::verify_token::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+    };
+    let code = match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            err.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+/// What a command returns on success: the process exit code (0, or 1 when it found problems).
+type Outcome = Result<i32, CliError>;
