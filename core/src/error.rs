@@ -198,7 +198,23 @@ fn describe(status: u16, errors: &[ApiMessage]) -> String {
     format!("HTTP {status}: {}", list.join("; "))
 }
 
+/// Cloudflare codes that reject the credentials themselves (rather than one permission):
+/// invalid or missing token, malformed header, unknown key.
+const CREDENTIAL_CODES: &[i64] = &[6003, 6100, 6101, 6102, 6103, 6111, 9103, 9106, 9109, 10001];
+
 impl Error {
+    /// True when Cloudflare rejected the credentials as a whole (HTTP 401, or an invalid-token
+    /// code), as opposed to a token that is valid but lacks one permission. A snapshot fails on the
+    /// first and records a gap for the second.
+    pub fn is_credential_failure(&self) -> bool {
+        match self {
+            Error::Authentication { status, errors, .. } => {
+                *status == 401 || errors.iter().any(|e| CREDENTIAL_CODES.contains(&e.code))
+            }
+            _ => false,
+        }
+    }
+
     /// The request context of an API error.
     pub fn api_context(&self) -> Option<&ApiContext> {
         match self {

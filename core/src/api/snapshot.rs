@@ -68,8 +68,9 @@ type Read<T> = std::result::Result<T, Gap>;
 
 fn is_gap(error: &Error, not_found_is_gap: bool) -> bool {
     match error {
-        // 401 means the credentials are wrong altogether: that is an error, not a gap.
-        Error::Authentication { status, .. } => *status != 401,
+        // Wrong credentials altogether are an error, not a gap: a snapshot made only of gaps would
+        // pass for an empty account.
+        Error::Authentication { .. } => !error.is_credential_failure(),
         Error::NotFound { .. } => not_found_is_gap,
         _ => false,
     }
