@@ -547,7 +547,7 @@ pub fn analyze_policies(policies: &[Policy], intended: &[Mode]) -> PermissionAna
                 "grants \"{perm}\", which cfcp never needs and which lets the token change accounts, tokens, billing or members; remove it"
             ));
         } else if is_write(perm) && !needed.contains(&perm.as_str()) {
-            warnings.push(format!("grants \"{perm}\", which {modes_text} does not need; remove it for least privilege"));
+            warnings.push(format!("grants \"{perm}\", which none of the chosen modes ({modes_text}) needs; remove it for least privilege"));
         }
     }
     let mut wide: Vec<(String, String)> = Vec::new();

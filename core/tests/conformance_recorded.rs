@@ -487,3 +487,195 @@ async fn snapshot_of_the_recorded_zone_keeps_everything() {
     // the recorded tunnels are all deleted: no configuration or connection requests
     assert_eq!(client.requests_sent(), minimum_requests(&snapshot, &scope));
 }
+
+// ---- request bodies against Cloudflare's request schemas ---------------------------------------
+
+/// Every schema that `schema` may be (following `$ref` into `defs` and `anyOf`/`oneOf`/`allOf`).
+fn branches<'a>(schema: &'a Value, defs: &'a Value, depth: usize) -> Vec<&'a Value> {
+    if depth > 8 {
+        return vec![];
+    }
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+    {
+        return defs
+            .get(name)
+            .map(|d| branches(d, defs, depth + 1))
+            .unwrap_or_default();
+    }
+    let mut out = vec![schema];
+    for key in ["anyOf", "oneOf", "allOf"] {
+        for sub in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            out.extend(branches(sub, defs, depth + 1));
+        }
+    }
+    out
+}
+
+/// Checks that every member of `value` is a property Cloudflare's schema knows (recursively,
+/// a few levels deep); returns the unknown members' paths.
+fn unknown_members(
+    value: &Value,
+    schema: &Value,
+    defs: &Value,
+    path: &str,
+    depth: usize,
+) -> Vec<String> {
+    if depth > 4 {
+        return vec![];
+    }
+    let options = branches(schema, defs, 0);
+    match value {
+        Value::Object(map) => {
+            let open = options
+                .iter()
+                .any(|b| b.get("additionalProperties") == Some(&json!(true)))
+                || options.iter().all(|b| b.get("properties").is_none());
+            let mut unknown = Vec::new();
+            for (key, member) in map {
+                let property = options
+                    .iter()
+                    .find_map(|b| b.get("properties").and_then(|p| p.get(key)));
+                match property {
+                    Some(p) => unknown.extend(unknown_members(
+                        member,
+                        p,
+                        defs,
+                        &format!("{path}.{key}"),
+                        depth + 1,
+                    )),
+                    None if open => {}
+                    None => unknown.push(format!("{path}.{key}")),
+                }
+            }
+            unknown
+        }
+        Value::Array(items) => {
+            let item_schema = options.iter().find_map(|b| b.get("items"));
+            match item_schema {
+                Some(s) => items
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, item)| {
+                        unknown_members(item, s, defs, &format!("{path}[{i}]"), depth + 1)
+                    })
+                    .collect(),
+                None => vec![],
+            }
+        }
+        _ => vec![],
+    }
+}
+
+#[tokio::test]
+async fn request_bodies_use_only_fields_cloudflare_accepts() {
+    let Some(dir) = recorded_dir() else { return };
+    let spec_file = dir.join("../openapi-requests.json");
+    let spec: Value =
+        serde_json::from_str(&std::fs::read_to_string(&spec_file).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{}: {e}", spec_file.display()));
+    let operations = &spec["operations"];
+
+    // capture what the client sends
+    let seen = Arc::new(Mutex::new(Vec::<(String, String, Value)>::new()));
+    let seen2 = Arc::clone(&seen);
+    let app = axum::Router::new().fallback(move |method: Method, uri: Uri, body: axum::body::Bytes| {
+        let seen = Arc::clone(&seen2);
+        async move {
+            let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let path = uri.path().trim_start_matches("/client/v4").to_owned();
+            seen.lock().unwrap_or_else(|p| p.into_inner()).push((method.to_string(), path, body));
+            let result = json!({"id": "x", "name": "a.example.com", "type": "A", "value": "on", "rules": [], "config": {}});
+            json!({"success": true, "errors": [], "messages": [], "result": result}).to_string()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = client(&format!("http://{addr}/client/v4"));
+    let record = json!({"type": "A", "name": "www.example.com", "content": "192.0.2.1", "ttl": 1, "proxied": true, "comment": "web", "tags": ["env:prod"]});
+    let rule = json!({"action": "block", "expression": "ip.src in $blocked", "description": "block list", "enabled": true, "ref": "r1"});
+    let phase = cfcp::snapshot::Phase::HttpRequestFirewallCustom;
+    let _ = client.create_dns_record("z", &record).await;
+    let _ = client.put_dns_record("z", "r", &record).await;
+    let _ = client
+        .patch_dns_record("z", "r", &json!({"proxied": false, "ttl": 300}))
+        .await;
+    let batch = cfcp::api::DnsBatch {
+        posts: vec![record.clone()],
+        patches: vec![json!({"id": "r2", "proxied": true})],
+        puts: vec![],
+        deletes: vec![],
+    }
+    .delete("r3");
+    let _ = client.batch_dns_records("z", &batch).await;
+    let _ = client
+        .patch_zone_setting("z", "min_tls_version", &json!("1.2"))
+        .await;
+    let _ = client.patch_dnssec("z", &json!({"status": "active"})).await;
+    let _ = client
+        .put_phase_entrypoint(
+            "z",
+            &phase,
+            &json!({"description": "custom rules", "rules": [rule.clone()]}),
+        )
+        .await;
+    let _ = client.create_rule("z", "rs", &rule).await;
+    let _ = client.update_rule("z", "rs", "r", &rule).await;
+    let _ = client
+        .put_bot_management("z", &json!({"fight_mode": true, "enable_js": true}))
+        .await;
+    let ingress = json!({"ingress": [{"hostname": "app.example.com", "service": "http://localhost:8080"}, {"service": "http_status:404"}]});
+    let _ = client.put_tunnel_configuration("a", "t", &ingress).await;
+
+    let key_for = |method: &str, path: &str| -> String {
+        let p: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let template = match p.as_slice() {
+            ["zones", _, "dns_records"] => "/zones/{zone_id}/dns_records".to_owned(),
+            ["zones", _, "dns_records", "batch"] => "/zones/{zone_id}/dns_records/batch".to_owned(),
+            ["zones", _, "dns_records", _] => "/zones/{zone_id}/dns_records/{dns_record_id}".to_owned(),
+            ["zones", _, "settings", _] => "/zones/{zone_id}/settings/{setting_id}".to_owned(),
+            ["zones", _, "dnssec"] => "/zones/{zone_id}/dnssec".to_owned(),
+            ["zones", _, "bot_management"] => "/zones/{zone_id}/bot_management".to_owned(),
+            ["zones", _, "rulesets", "phases", _, "entrypoint"] => {
+                "/{accounts_or_zones}/{account_or_zone_id}/rulesets/phases/{ruleset_phase}/entrypoint".to_owned()
+            }
+            ["zones", _, "rulesets", _, "rules"] => "/{accounts_or_zones}/{account_or_zone_id}/rulesets/{ruleset_id}/rules".to_owned(),
+            ["zones", _, "rulesets", _, "rules", _] => {
+                "/{accounts_or_zones}/{account_or_zone_id}/rulesets/{ruleset_id}/rules/{rule_id}".to_owned()
+            }
+            ["accounts", _, "cfd_tunnel", _, "configurations"] => "/accounts/{account_id}/cfd_tunnel/{tunnel_id}/configurations".to_owned(),
+            _ => path.to_owned(),
+        };
+        format!("{method} {template}")
+    };
+    let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    assert_eq!(seen.len(), 11, "every write call reached the server");
+    let mut problems = Vec::new();
+    for (method, path, body) in &seen {
+        let key = key_for(method, path);
+        let Some(operation) = operations.get(&key) else {
+            problems.push(format!("{key}: not in openapi-requests.json"));
+            continue;
+        };
+        let schema = &operation["inputSchema"];
+        let defs = schema.get("$defs").cloned().unwrap_or(Value::Null);
+        for unknown in unknown_members(body, schema, &defs, "body", 0) {
+            problems.push(format!(
+                "{key}: {unknown} is not a field Cloudflare accepts"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
