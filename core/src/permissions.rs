@@ -810,7 +810,7 @@ mod tests {
         let a = analyze_policies(&policies, &[Mode::ReadOnlyChecks]);
         let text = a.warnings.join("\n");
         assert!(
-            text.contains("\"DNS Write\", which read-only checks does not need"),
+            text.contains("\"DNS Write\", which none of the chosen modes (read-only checks) needs"),
             "{text}"
         );
         assert!(text.contains("\"Zone Settings Write\""), "{text}");
