@@ -1134,3 +1134,19 @@ async fn write_bodies_use_cloudflares_field_names() {
         .iter()
         .all(|s| s.authorization.as_deref() == Some(&format!("Bearer {TOKEN}")[..])));
 }
+
+#[test]
+fn client_and_snapshot_future_are_send() {
+    fn send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    fn send<T: Send>(_: &T) {}
+    send_sync_clone::<Client>();
+    let client = Client::builder()
+        .credentials(Credentials::token("t"))
+        .build()
+        .unwrap();
+    let scope = SnapshotScope::all();
+    let future = client.snapshot(&scope, taken_at(), &NoProgress);
+    send(&future);
+    let verify = client.verify_token(None, &[]);
+    send(&verify);
+}
