@@ -44,7 +44,7 @@ pub fn run(args: Args) -> Outcome {
     Ok(if bad == 0 { 0 } else { 2 })
 }
 
-fn check(path: &PathBuf) -> Result<Snapshot, CliError> {
+fn check(path: &std::path::Path) -> Result<Snapshot, CliError> {
     let bytes = crate::env::read_input(path)?;
     Ok(Snapshot::from_json_slice(&bytes)?)
 }
