@@ -47,7 +47,12 @@ fn cfcp(fake: Option<&FakeHandle>, token: Option<&str>, args: &[&str]) -> Output
     if let Some(token) = token {
         cmd.env("CLOUDFLARE_API_TOKEN", token);
     }
-    cmd.args(args).output().expect("cfcp runs")
+    let output = cmd.args(args).output().expect("cfcp runs");
+    // Every CLI call of this suite doubles as a leak check: the token never reaches any output.
+    if let Some(token) = token {
+        assert!(!text(&output).contains(token), "cfcp {args:?} printed the token:\n{}", text(&output));
+    }
+    output
 }
 
 fn text(output: &Output) -> String {
