@@ -32,6 +32,21 @@ pub enum Error {
         /// What was wrong, e.g. `expected integer`.
         message: String,
     },
+    /// An input document other than a snapshot (a waiver file, a policy, a Terraform file) is
+    /// malformed.
+    #[error("{document}: {path}: {message}{}", if *line > 0 { format!(" (line {line}, column {column})") } else { String::new() })]
+    InvalidDocument {
+        /// What kind of document (`waiver file`).
+        document: &'static str,
+        /// JSON path of the offending value (`[2].expires`).
+        path: String,
+        /// 1-based line, 0 when unknown.
+        line: usize,
+        /// 1-based column, 0 when unknown.
+        column: usize,
+        /// What was wrong.
+        message: String,
+    },
     /// The document declares a format this version of cfcp cannot read.
     #[error("unsupported snapshot format {found:?}: this cfcp reads {supported}; upgrade cfcp or re-take the snapshot")]
     UnsupportedFormat {

@@ -14,7 +14,9 @@
 
 pub mod api;
 pub mod error;
+pub mod invariants;
 pub mod permissions;
+pub mod report;
 pub mod snapshot;
 
 pub use error::{Error, Result};

@@ -1,0 +1,204 @@
+//! What a check sees: the zone or account it runs on, the whole snapshot, and indexes built once
+//! per run so that no check has to scan the snapshot again.
+
+use std::collections::HashMap;
+
+use super::{Resource, Status};
+use crate::snapshot::{
+    AccountSnapshot, DnsRecord, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
+};
+
+/// Lookups shared by every check of a run.
+#[derive(Debug, Default)]
+pub struct SnapshotIndex<'a> {
+    /// Tunnels by lowercase id, with their account.
+    pub tunnels: HashMap<String, (&'a AccountSnapshot, &'a TunnelSnapshot)>,
+    /// DNS records by lowercase name, across zones.
+    pub records_by_name: HashMap<String, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
+}
+
+impl<'a> SnapshotIndex<'a> {
+    /// Builds the indexes in one pass.
+    pub fn build(snapshot: &'a Snapshot) -> Self {
+        let mut index = SnapshotIndex::default();
+        for account in &snapshot.accounts {
+            for tunnel in &account.tunnels {
+                index
+                    .tunnels
+                    .insert(tunnel.tunnel.id.to_ascii_lowercase(), (account, tunnel));
+            }
+        }
+        for zone in &snapshot.zones {
+            for record in &zone.dns_records {
+                index
+                    .records_by_name
+                    .entry(record.name.to_ascii_lowercase())
+                    .or_default()
+                    .push((zone, record));
+            }
+        }
+        index
+    }
+}
+
+/// A zone-level check's view.
+#[derive(Debug)]
+pub struct ZoneContext<'a> {
+    /// The whole snapshot.
+    pub snapshot: &'a Snapshot,
+    /// The zone being checked.
+    pub zone: &'a ZoneSnapshot,
+    /// Shared lookups.
+    pub index: &'a SnapshotIndex<'a>,
+}
+
+impl ZoneContext<'_> {
+    /// The zone as a finding's resource.
+    pub fn zone_resource(&self) -> Resource {
+        Resource {
+            kind: "zone".to_owned(),
+            id: self.zone.zone.id.clone(),
+            name: self.zone.zone.name.clone(),
+            zone: Some(self.zone.zone.name.clone()),
+        }
+    }
+
+    /// A DNS record of this zone as a finding's resource.
+    pub fn record_resource(&self, record: &DnsRecord) -> Resource {
+        Resource {
+            kind: "dns_record".to_owned(),
+            id: record
+                .id
+                .get()
+                .cloned()
+                .unwrap_or_else(|| format!("{} {}", record.record_type, record.name)),
+            name: format!("{} {}", record.record_type, record.name),
+            zone: Some(self.zone.zone.name.clone()),
+        }
+    }
+
+    /// A ruleset of this zone as a finding's resource.
+    pub fn ruleset_resource(&self, ruleset: &Ruleset) -> Resource {
+        let phase = ruleset
+            .phase
+            .get()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        Resource {
+            kind: "ruleset".to_owned(),
+            id: ruleset.id.get().cloned().unwrap_or_else(|| phase.clone()),
+            name: ruleset.name.get().cloned().unwrap_or(phase),
+            zone: Some(self.zone.zone.name.clone()),
+        }
+    }
+
+    /// A rule of one of this zone's rulesets as a finding's resource.
+    pub fn rule_resource(&self, ruleset: &Ruleset, rule: &Rule) -> Resource {
+        let position = ruleset
+            .rules
+            .iter()
+            .position(|r| std::ptr::eq(r, rule))
+            .map_or(0, |p| p + 1);
+        Resource {
+            kind: "rule".to_owned(),
+            id: rule
+                .id
+                .get()
+                .cloned()
+                .unwrap_or_else(|| format!("{}#{position}", ruleset.id.as_deref().unwrap_or(""))),
+            name: rule
+                .description
+                .get()
+                .filter(|d| !d.is_empty())
+                .cloned()
+                .unwrap_or_else(|| {
+                    format!(
+                        "rule {position} of {}",
+                        ruleset
+                            .phase
+                            .get()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default()
+                    )
+                }),
+            zone: Some(self.zone.zone.name.clone()),
+        }
+    }
+}
+
+/// An account-level check's view.
+#[derive(Debug)]
+pub struct AccountContext<'a> {
+    /// The whole snapshot.
+    pub snapshot: &'a Snapshot,
+    /// The account being checked.
+    pub account: &'a AccountSnapshot,
+    /// Shared lookups.
+    pub index: &'a SnapshotIndex<'a>,
+}
+
+impl AccountContext<'_> {
+    /// The account as a finding's resource.
+    pub fn account_resource(&self) -> Resource {
+        Resource {
+            kind: "account".to_owned(),
+            id: self.account.account.id.clone(),
+            name: self
+                .account
+                .account
+                .name
+                .get()
+                .cloned()
+                .unwrap_or_else(|| self.account.account.id.clone()),
+            zone: None,
+        }
+    }
+
+    /// A tunnel as a finding's resource.
+    pub fn tunnel_resource(&self, tunnel: &TunnelSnapshot) -> Resource {
+        Resource {
+            kind: "tunnel".to_owned(),
+            id: tunnel.tunnel.id.clone(),
+            name: tunnel
+                .tunnel
+                .name
+                .get()
+                .cloned()
+                .unwrap_or_else(|| tunnel.tunnel.id.clone()),
+            zone: None,
+        }
+    }
+}
+
+/// Where a check puts its results: one call per resource it looked at.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub(crate) results: Vec<(Status, Resource, String)>,
+}
+
+impl Evaluation {
+    /// The resource satisfies the invariant.
+    pub fn pass(&mut self, resource: Resource, message: impl Into<String>) {
+        self.results.push((Status::Pass, resource, message.into()));
+    }
+
+    /// The resource violates it; `message` gives the evidence.
+    pub fn fail(&mut self, resource: Resource, message: impl Into<String>) {
+        self.results.push((Status::Fail, resource, message.into()));
+    }
+
+    /// The snapshot cannot show either; `message` says what is missing.
+    pub fn unknown(&mut self, resource: Resource, message: impl Into<String>) {
+        self.results
+            .push((Status::Unknown, resource, message.into()));
+    }
+
+    /// A pass or a fail.
+    pub fn verdict(&mut self, ok: bool, resource: Resource, message: impl Into<String>) {
+        if ok {
+            self.pass(resource, message)
+        } else {
+            self.fail(resource, message)
+        }
+    }
+}

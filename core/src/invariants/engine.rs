@@ -1,0 +1,170 @@
+//! The run loop: every selected check on every selected zone and account, gaps turned into
+//! UNKNOWN, waivers applied, a summary computed.
+
+use super::catalog::{self, Check, Eval};
+use super::context::{AccountContext, Evaluation, SnapshotIndex, ZoneContext};
+use super::{waivers, Config, Finding, Remediation, Resource, Status};
+use crate::report::Report;
+use crate::snapshot::{Gap, Snapshot, ZoneSnapshot};
+
+/// Runs the catalog on `snapshot`. Pure and deterministic: findings come zone by zone (snapshot
+/// order), check by check (catalog order), then account by account.
+pub fn run(snapshot: &Snapshot, config: &Config) -> Report {
+    let index = SnapshotIndex::build(snapshot);
+    let checks: Vec<&Check> = catalog::all()
+        .filter(|c| config.selects_check(c.id))
+        .collect();
+    let mut findings = Vec::new();
+
+    for zone in snapshot
+        .zones
+        .iter()
+        .filter(|z| config.selects_zone(&z.zone.name))
+    {
+        let ctx = ZoneContext {
+            snapshot,
+            zone,
+            index: &index,
+        };
+        for check in &checks {
+            let Eval::Zone(eval) = check.eval else {
+                continue;
+            };
+            let mut out = Evaluation::default();
+            match unreadable_zone_section(snapshot, zone, check) {
+                Some(why) => out.unknown(ctx.zone_resource(), why),
+                None => eval(&ctx, &mut out),
+            }
+            findings.extend(out.results.into_iter().map(|(status, resource, message)| {
+                finding(
+                    check,
+                    status,
+                    resource,
+                    message,
+                    &zone.zone.id,
+                    &zone.zone.name,
+                    account_of(zone),
+                )
+            }));
+        }
+    }
+
+    // Account-level checks only run on a whole-account view: a zone filter does not hide tunnels.
+    for account in &snapshot.accounts {
+        let ctx = AccountContext {
+            snapshot,
+            account,
+            index: &index,
+        };
+        for check in &checks {
+            let Eval::Account(eval) = check.eval else {
+                continue;
+            };
+            let mut out = Evaluation::default();
+            match unreadable_account_section(snapshot, &account.account.id, check) {
+                Some(why) => out.unknown(ctx.account_resource(), why),
+                None => eval(&ctx, &mut out),
+            }
+            let id = &account.account.id;
+            findings.extend(out.results.into_iter().map(|(status, resource, message)| {
+                finding(check, status, resource, message, "", "", id)
+            }));
+        }
+    }
+
+    let expired = waivers::apply(&config.waivers, config.now(snapshot), &mut findings);
+    findings.extend(expired);
+    Report::new(checks.len(), findings)
+}
+
+fn account_of(zone: &ZoneSnapshot) -> &str {
+    zone.zone
+        .account
+        .get()
+        .and_then(|a| a.id.as_deref())
+        .unwrap_or("")
+}
+
+fn gap_reason<'a>(
+    gaps: &'a [Gap],
+    zone: Option<&str>,
+    account: Option<&str>,
+    section: &str,
+) -> Option<&'a Gap> {
+    gaps.iter().find(|g| {
+        g.section == section
+            && (zone.is_none() || g.zone.as_deref() == zone)
+            && (account.is_none() || g.account.as_deref() == account)
+    })
+}
+
+fn unreadable_zone_section(
+    snapshot: &Snapshot,
+    zone: &ZoneSnapshot,
+    check: &Check,
+) -> Option<String> {
+    for section in check.sections {
+        if let Some(gap) = gap_reason(&snapshot.gaps, Some(&zone.zone.name), None, section) {
+            return Some(format!(
+                "cannot evaluate: {section} of {} could not be read ({})",
+                zone.zone.name, gap.reason
+            ));
+        }
+        let missing = match *section {
+            "dnssec" => zone.dnssec.is_none(),
+            "bot_management" => zone.bot_management.is_none(),
+            _ => false,
+        };
+        if missing {
+            return Some(format!(
+                "cannot evaluate: {section} of {} is not in the snapshot",
+                zone.zone.name
+            ));
+        }
+    }
+    None
+}
+
+fn unreadable_account_section(snapshot: &Snapshot, account: &str, check: &Check) -> Option<String> {
+    check.sections.iter().find_map(|section| {
+        gap_reason(&snapshot.gaps, None, Some(account), section).map(|gap| {
+            format!(
+                "cannot evaluate: {section} of account {account} could not be read ({})",
+                gap.reason
+            )
+        })
+    })
+}
+
+fn finding(
+    check: &Check,
+    status: Status,
+    resource: Resource,
+    message: String,
+    zone_id: &str,
+    zone_name: &str,
+    account_id: &str,
+) -> Finding {
+    let fill = |template: &str| {
+        template
+            .replace("{zone_id}", zone_id)
+            .replace("{zone_name}", zone_name)
+            .replace("{account_id}", account_id)
+            .replace("{resource_id}", &resource.id)
+            .replace("{resource_name}", &resource.name)
+    };
+    Finding {
+        check_id: check.id.to_owned(),
+        title: check.title.to_owned(),
+        severity: check.severity,
+        status,
+        remediation: Remediation {
+            text: check.remediation.to_owned(),
+            terraform: fill(check.terraform),
+            api: fill(check.api),
+        },
+        compliance: check.compliance.iter().map(|c| (*c).to_owned()).collect(),
+        resource,
+        message,
+    }
+}

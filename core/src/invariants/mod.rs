@@ -1,0 +1,185 @@
+//! Invariants: the security and compliance checks, each a pure function over a [`Snapshot`].
+//!
+//! [`run`] evaluates the whole [`catalog`] on a snapshot and returns a [`Report`]: one finding per
+//! check and resource (zone, DNS record, tunnel, rule, ...), each PASS, FAIL, MUTED (waived) or
+//! UNKNOWN. A check whose input section is listed in the snapshot's `gaps`, or missing, reports
+//! UNKNOWN, never PASS.
+//!
+//! ```
+//! use cfcp::invariants::{run, Config, Status};
+//! let report = run(&cfcp::snapshot::demo(), &Config::default());
+//! assert!(report.findings.iter().any(|f| f.check_id == "zone_ssl_strict" && f.status == Status::Fail));
+//! ```
+
+pub mod catalog;
+mod context;
+mod engine;
+pub mod waivers;
+
+use serde::{Deserialize, Serialize};
+
+pub use context::{AccountContext, Evaluation, ZoneContext};
+pub use engine::run;
+pub use waivers::Waiver;
+
+use crate::snapshot::{Snapshot, Timestamp};
+
+#[cfg(doc)]
+use crate::report::Report;
+
+/// How bad a failing check is. Ordered: `Info < Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; no direct risk.
+    Info,
+    /// Hardening.
+    Low,
+    /// A real weakness.
+    Medium,
+    /// Exploitable or exposing.
+    High,
+    /// Exposed now.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, most severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The lowercase name (`"high"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a name, case-insensitively.
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one check on one resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    /// The resource violates the invariant.
+    Fail,
+    /// The resource satisfies it.
+    Pass,
+    /// It fails, but a waiver accepts that.
+    Muted,
+    /// The snapshot cannot show either (section unreadable or missing).
+    Unknown,
+}
+
+impl Status {
+    /// `"FAIL"`, `"PASS"`, `"MUTED"`, `"UNKNOWN"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "FAIL",
+            Status::Pass => "PASS",
+            Status::Muted => "MUTED",
+            Status::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// What a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Resource {
+    /// `zone`, `dns_record`, `tunnel`, `ruleset`, `rule`, `account`, `list`, `waiver`, `custom`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Cloudflare's id (or a stable key when there is none).
+    pub id: String,
+    /// A human name: the record name, the zone name, the tunnel name.
+    pub name: String,
+    /// The zone it belongs to, if any.
+    pub zone: Option<String>,
+}
+
+/// How to fix a failing check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remediation {
+    /// What to do, in words.
+    pub text: String,
+    /// A Terraform snippet for the cloudflare provider v5.
+    pub terraform: String,
+    /// The API call that fixes it.
+    pub api: String,
+}
+
+/// One result of one check on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The check's id (`zone_ssl_strict`).
+    pub check_id: String,
+    /// The check's title.
+    pub title: String,
+    /// The check's severity.
+    pub severity: Severity,
+    /// The outcome.
+    pub status: Status,
+    /// What it is about.
+    pub resource: Resource,
+    /// What was found, with the evidence (values, names).
+    pub message: String,
+    /// How to fix it.
+    pub remediation: Remediation,
+    /// Compliance references (`PCI-DSS-4.0.1:4.2.1`).
+    pub compliance: Vec<String>,
+}
+
+/// How [`run`] is configured. Everything the engine would otherwise take from the world (the
+/// clock for waiver expiry) comes in here.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Only these zones (by name); empty means all.
+    pub zones: Vec<String>,
+    /// Only these checks (by id); empty means the whole catalog.
+    pub checks: Vec<String>,
+    /// Checks to leave out (by id).
+    pub skip: Vec<String>,
+    /// Accepted failures.
+    pub waivers: Vec<Waiver>,
+    /// "Now", for waiver expiry. `None` uses the snapshot's `taken_at`.
+    pub now: Option<Timestamp>,
+}
+
+impl Config {
+    fn selects_zone(&self, name: &str) -> bool {
+        self.zones.is_empty() || self.zones.iter().any(|z| z.eq_ignore_ascii_case(name))
+    }
+
+    fn selects_check(&self, id: &str) -> bool {
+        (self.checks.is_empty() || self.checks.iter().any(|c| c == id))
+            && !self.skip.iter().any(|c| c == id)
+    }
+
+    fn now<'a>(&'a self, snapshot: &'a Snapshot) -> &'a Timestamp {
+        self.now.as_ref().unwrap_or(&snapshot.taken_at)
+    }
+}
+
+#[cfg(test)]
+mod tests;

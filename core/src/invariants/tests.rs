@@ -1,0 +1,129 @@
+use super::*;
+use crate::snapshot::demo;
+
+#[test]
+fn demo_report_is_deterministic_and_counts_add_up() {
+    let a = run(&demo(), &Config::default());
+    let b = run(&demo(), &Config::default());
+    assert_eq!(a, b);
+    let s = a.summary;
+    assert_eq!(s.passed + s.failed + s.muted + s.unknown, a.findings.len());
+}
+
+#[test]
+fn ssl_strict_fails_on_flexible_and_passes_on_strict() {
+    let report = run(
+        &demo(),
+        &Config {
+            checks: vec!["zone_ssl_strict".into()],
+            ..Config::default()
+        },
+    );
+    let status = |zone: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.resource.zone.as_deref() == Some(zone))
+            .map(|f| f.status)
+    };
+    assert_eq!(status("acme-shop.com"), Some(Status::Pass));
+    assert_eq!(status("acme-internal.net"), Some(Status::Fail));
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.status == Status::Fail)
+        .unwrap();
+    assert!(
+        f.remediation
+            .api
+            .starts_with("PATCH /zones/671c33b0bdcb94de9caf6dfba4345b08/settings/ssl"),
+        "{}",
+        f.remediation.api
+    );
+}
+
+#[test]
+fn a_gap_makes_the_check_unknown_never_pass() {
+    let mut snapshot = demo();
+    snapshot.gaps.push(crate::snapshot::Gap {
+        zone: Some("acme-shop.com".into()),
+        account: None,
+        section: "settings".into(),
+        reason: "403 Authentication error (code 10000)".into(),
+    });
+    snapshot.zones[0].settings.clear();
+    let report = run(
+        &snapshot,
+        &Config {
+            checks: vec!["zone_ssl_strict".into()],
+            ..Config::default()
+        },
+    );
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.resource.zone.as_deref() == Some("acme-shop.com"))
+        .unwrap();
+    assert_eq!(f.status, Status::Unknown);
+    assert!(f.message.contains("403"), "{}", f.message);
+}
+
+#[test]
+fn waivers_mute_until_they_expire_then_report_themselves() {
+    let waiver = |expires: &str| Waiver {
+        check_id: "zone_ssl_strict".into(),
+        resource: "acme-internal.net".into(),
+        reason: "origin migration in progress".into(),
+        expires: expires.into(),
+    };
+    let only = |waivers| Config {
+        checks: vec!["zone_ssl_strict".into()],
+        waivers,
+        ..Config::default()
+    };
+    // demo taken_at is 2026-11-01
+    let live = run(&demo(), &only(vec![waiver("2026-12-31")]));
+    assert!(live
+        .findings
+        .iter()
+        .any(|f| f.status == Status::Muted && f.message.contains("origin migration")));
+    assert_eq!(live.summary.muted, 1);
+    let expired = run(&demo(), &only(vec![waiver("2026-10-31")]));
+    assert!(expired
+        .findings
+        .iter()
+        .any(|f| f.check_id == "cfcp_waiver_expired" && f.status == Status::Fail));
+    assert!(expired
+        .findings
+        .iter()
+        .any(|f| f.check_id == "zone_ssl_strict" && f.status == Status::Fail));
+}
+
+#[test]
+fn waiver_files_parse_with_paths_in_errors() {
+    let ok =
+        waivers::parse(r#"[{"check_id":"a","resource":"*","reason":"r","expires":"2027-01-01"}]"#)
+            .unwrap();
+    assert_eq!(ok.len(), 1);
+    let err = waivers::parse(r#"[{"check_id":"a","resource":"*","reason":"r","expires":"soon"}]"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("[0].expires"), "{err}");
+    let err = waivers::parse(r#"[{"check_id":"a","resource":"*"}]"#).unwrap_err();
+    assert!(err.to_string().contains("missing field"), "{err}");
+}
+
+#[test]
+fn zone_filter_limits_zone_checks() {
+    let report = run(
+        &demo(),
+        &Config {
+            zones: vec!["acme-api.io".into()],
+            ..Config::default()
+        },
+    );
+    assert!(report.findings.iter().all(|f| f
+        .resource
+        .zone
+        .as_deref()
+        .is_none_or(|z| z == "acme-api.io")));
+}
