@@ -314,8 +314,7 @@ impl State {
 
     /// The state as a cfcp snapshot.
     pub fn to_snapshot(&self) -> Result<Snapshot, String> {
-        let text = self.to_value().to_string();
-        Snapshot::from_json_str(&text).map_err(|e| e.to_string())
+        serde_json::from_value(self.to_value()).map_err(|e| e.to_string())
     }
 
     /// The zone with this id.
