@@ -302,6 +302,7 @@ fn dispatch(
             token_by_id(state, creds, &id, req.path)
         }
         Accounts => {
+            forbidden(state, "", "accounts")?;
             let mut all: Vec<Value> = state.accounts.iter().map(|a| a.account.clone()).collect();
             if let Some(name) = q.get("name") {
                 all.retain(|a| {
@@ -324,6 +325,7 @@ fn dispatch(
         TunnelConfig(a, t) => tunnel_config(state, &a, &t, req),
         TunnelConnections(a, t) => {
             let (ai, ti) = tunnel_index(state, &a, &t, req.path)?;
+            forbidden(state, &a, "tunnel_connections")?;
             Ok(ApiOk::new(Value::Array(
                 state.accounts[ai].tunnels[ti].connections.clone(),
             )))
@@ -502,6 +504,7 @@ fn cursor_window(
 // ---------------------------------------------------------------- zones
 
 fn zones_list(state: &State, q: &HashMap<String, String>) -> ApiResult {
+    forbidden(state, "", "zones")?;
     let mut all: Vec<&ZoneState> = state.zones.iter().collect();
     if let Some(name) = q.get("name") {
         all.retain(|z| name_matches(&z.name, name));
@@ -1403,6 +1406,7 @@ fn tunnel_index(state: &State, a: &str, t: &str, path: &str) -> Result<(usize, u
 
 fn tunnel_config(state: &mut State, a: &str, t: &str, req: &Request<'_>) -> ApiResult {
     let (ai, ti) = tunnel_index(state, a, t, req.path)?;
+    forbidden(state, a, "tunnel_configuration")?;
     let tunnel = &mut state.accounts[ai].tunnels[ti];
     if *req.method == Method::GET {
         if tunnel.configuration.is_null() {
@@ -1456,6 +1460,7 @@ fn list_index(state: &State, a: &str, l: &str, path: &str) -> Result<(usize, usi
 
 fn list_items(state: &mut State, a: &str, l: &str, req: &Request<'_>) -> ApiResult {
     let (ai, li) = list_index(state, a, l, req.path)?;
+    forbidden(state, a, "list_items")?;
     if *req.method == Method::GET {
         let list = &state.accounts[ai].lists[li];
         let (start, end, next) =

@@ -86,6 +86,32 @@ impl Limiter {
         let remaining = self.limit.requests - self.hits.len() as u32;
         Ok((remaining, until_free(&self.hits)))
     }
+
+    /// The headers' view now, without admitting a request: `(remaining, reset_secs)`.
+    fn peek(&mut self, now: Instant) -> (u32, u64) {
+        let window = self.limit.window;
+        while self
+            .hits
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            self.hits.pop_front();
+        }
+        let reset = self
+            .hits
+            .front()
+            .map(|t| {
+                (window.saturating_sub(now.duration_since(*t)))
+                    .as_secs_f64()
+                    .ceil() as u64
+            })
+            .unwrap_or(window.as_secs())
+            .max(1);
+        (
+            self.limit.requests.saturating_sub(self.hits.len() as u32),
+            reset,
+        )
+    }
 }
 
 /// Shared server state.
@@ -294,8 +320,13 @@ async fn serve_request(
         }
     }
     let mut resp = match injected {
-        Some((resp, fault)) => {
+        Some((mut resp, fault)) => {
             entry.fault = Some(fault.into());
+            if let Some(l) = &app.limiter {
+                let mut l = lock(l);
+                let (remaining, reset) = l.peek(Instant::now());
+                add_ratelimit_headers(&mut resp, l.limit, remaining, reset);
+            }
             resp
         }
         None => {
@@ -592,6 +623,8 @@ mod tests {
         assert_eq!(l.admit(t0), Ok((1, 10)));
         assert_eq!(l.admit(t0 + Duration::from_secs(1)).map(|x| x.0), Ok(0));
         assert_eq!(l.admit(t0 + Duration::from_secs(2)), Err(8));
+        assert_eq!(l.peek(t0 + Duration::from_secs(3)), (0, 7));
         assert!(l.admit(t0 + Duration::from_secs(10)).is_ok());
+        assert_eq!(l.peek(t0 + Duration::from_secs(30)), (2, 10));
     }
 }

@@ -144,11 +144,21 @@ async fn seed_gaps_are_reproduced_as_403() {
 
 #[tokio::test]
 async fn too_many_after_n_for_m() {
-    let fake = with_faults(Faults {
+    let limit = RateLimit {
+        requests: 100,
+        window: Duration::from_secs(60),
+    };
+    let faults = Faults {
         too_many_after: Some(2),
         too_many_for: 3,
         ..Faults::none()
-    })
+    };
+    let fake = start(
+        FakeConfig::new(seed())
+            .with_token(TokenSpec::all(TOKEN))
+            .with_faults(faults)
+            .with_rate_limit(limit),
+    )
     .await;
     let mut statuses = Vec::new();
     for _ in 0..7 {
@@ -156,6 +166,8 @@ async fn too_many_after_n_for_m() {
         if a.status == 429 {
             assert_eq!(a.headers["retry-after"], "1");
             assert_eq!(a.code(), 971);
+            // Injected 429s do not use up the window, and still carry the headers.
+            assert_eq!(a.headers["ratelimit"], "\"default\";r=98;t=60");
         }
         statuses.push(a.status);
     }
