@@ -50,7 +50,11 @@ fn cfcp(fake: Option<&FakeHandle>, token: Option<&str>, args: &[&str]) -> Output
     let output = cmd.args(args).output().expect("cfcp runs");
     // Every CLI call of this suite doubles as a leak check: the token never reaches any output.
     if let Some(token) = token {
-        assert!(!text(&output).contains(token), "cfcp {args:?} printed the token:\n{}", text(&output));
+        assert!(
+            !text(&output).contains(token),
+            "cfcp {args:?} printed the token:\n{}",
+            text(&output)
+        );
     }
     output
 }
