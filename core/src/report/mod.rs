@@ -1,5 +1,10 @@
 //! Reports: the result of a check run, its JSON contract (`cfcp.report/v1`) and its renderings.
 
+pub mod sarif;
+pub mod text;
+#[cfg(test)]
+mod test_support;
+
 use serde::{Deserialize, Serialize};
 
 use crate::invariants::{Finding, Status};
