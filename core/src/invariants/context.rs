@@ -2,10 +2,11 @@
 //! per run so that no check has to scan the snapshot again.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 use super::{Resource, Status};
 use crate::snapshot::{
-    AccountSnapshot, DnsRecord, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
+    AccountSnapshot, DnsRecord, RecordType, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
 };
 
 /// Lookups shared by every check of a run.
@@ -15,6 +16,11 @@ pub struct SnapshotIndex<'a> {
     pub tunnels: HashMap<String, (&'a AccountSnapshot, &'a TunnelSnapshot)>,
     /// DNS records by lowercase name, across zones.
     pub records_by_name: HashMap<String, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
+    /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
+    /// addresses reveals the origin behind the proxy.
+    pub proxied_addresses: HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
+    /// Zones by lowercase name (without a trailing dot).
+    pub zones_by_name: HashMap<String, &'a ZoneSnapshot>,
 }
 
 impl<'a> SnapshotIndex<'a> {
@@ -29,12 +35,27 @@ impl<'a> SnapshotIndex<'a> {
             }
         }
         for zone in &snapshot.zones {
+            index.zones_by_name.insert(
+                zone.zone.name.trim_end_matches('.').to_ascii_lowercase(),
+                zone,
+            );
             for record in &zone.dns_records {
                 index
                     .records_by_name
                     .entry(record.name.to_ascii_lowercase())
                     .or_default()
                     .push((zone, record));
+                if record.is_proxied()
+                    && matches!(record.record_type, RecordType::A | RecordType::Aaaa)
+                {
+                    if let Ok(ip) = record.content_str().trim().parse::<IpAddr>() {
+                        index
+                            .proxied_addresses
+                            .entry(ip)
+                            .or_default()
+                            .push((zone, record));
+                    }
+                }
             }
         }
         index
