@@ -14,6 +14,7 @@
 pub mod catalog;
 mod context;
 mod engine;
+pub mod rego;
 pub mod waivers;
 
 use serde::{Deserialize, Serialize};
