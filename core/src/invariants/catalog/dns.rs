@@ -710,8 +710,7 @@ fn proxied(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
             None => out.fail(
                 resource,
                 format!(
-                    "DNS-only: {} {} publishes {} and bypasses Cloudflare",
-                    record.record_type,
+                    "DNS-only: {} resolves straight to {}, bypassing Cloudflare's proxy",
                     record.name,
                     record.content_str()
                 ),
@@ -1051,8 +1050,8 @@ fn dangling_third_party(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
             Some(service) => out.fail(
                 resource,
                 format!(
-                    "{} -> {target}: a {service} name anyone can claim once the resource is \
-                     deleted ({}); confirm the resource exists and is yours",
+                    "{} -> {target}, a {service} host name: anyone can claim it once the \
+                     resource is deleted ({}); confirm the resource exists and is yours",
                     record.name,
                     if record.is_proxied() {
                         "proxied, which does not prevent it"

@@ -721,7 +721,7 @@ fn spf_single_record(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
             .push((record, text.clone()));
     }
     // Report in snapshot order.
-    for (record, _) in &records {
+    for (record, text) in &records {
         let Some(group) = by_name.get(&fqdn(&record.name)) else {
             continue;
         };
@@ -731,14 +731,19 @@ fn spf_single_record(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
                 format!("the only SPF record at {}", fqdn(&record.name)),
             );
         } else {
-            let all: Vec<String> = group.iter().map(|(_, t)| quote(t)).collect();
+            let others: Vec<String> = group
+                .iter()
+                .filter(|(r, _)| !std::ptr::eq(*r, *record))
+                .map(|(_, t)| quote(t))
+                .collect();
             out.fail(
                 ctx.record_resource(record),
                 format!(
-                    "{} SPF records at {} (receivers return permerror): {}",
+                    "{} SPF records at {} (receivers return permerror): this one {}, also {}",
                     group.len(),
                     fqdn(&record.name),
-                    all.join(", ")
+                    quote(text),
+                    others.join(", ")
                 ),
             );
         }
@@ -1078,6 +1083,10 @@ fn dmarc_exists(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
         Dmarc::Record { text, .. } => out.pass(
             ctx.zone_resource(),
             format!("DMARC at _dmarc.{zone}: {}", quote(&text)),
+        ),
+        Dmarc::Missing(_) => out.fail(
+            ctx.zone_resource(),
+            format!("no TXT record starting with v=DMARC1 at _dmarc.{zone}"),
         ),
         other => {
             let why = other.unusable(&zone).unwrap_or_default();
