@@ -1,5 +1,10 @@
 //! Reports: the result of a check run, its JSON contract (`cfcp.report/v1`) and its renderings.
 
+pub mod diff;
+pub mod gitlab;
+pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod sarif;
 pub mod text;
 #[cfg(test)]

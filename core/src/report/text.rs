@@ -8,7 +8,8 @@
 //!   MUTED; PASS findings are counted in the block's heading and listed only with
 //!   [`TextOptions::verbose`];
 //! * each FAIL shows severity, check id, title, resource, the message (the evidence) and the
-//!   remediation text; the Terraform snippet and the API call only when verbose;
+//!   remediation text (once for consecutive failures of the same check); the Terraform snippet and
+//!   the API call only when verbose;
 //! * a summary: checks, passed, failed, muted, unknown, compliance rate and FAIL per severity.
 //!
 //! Colour is ANSI escape codes, only when [`TextOptions::color`] is set (the front end decides,
@@ -167,8 +168,19 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
             .collect();
         // Stable: report order is kept among equals.
         shown.sort_by_key(|f| (status_rank(f.status), std::cmp::Reverse(f.severity)));
+        // The fix is the same for every finding of a check: consecutive failures of one check
+        // show it once (unless verbose, where the Terraform and API call differ per resource).
+        let mut previous: Option<&str> = None;
         for finding in shown {
-            write_finding(&mut out, finding, options, &paint);
+            let repeat = previous == Some(finding.check_id.as_str());
+            write_finding(
+                &mut out,
+                finding,
+                options,
+                &paint,
+                !repeat || options.verbose,
+            );
+            previous = (finding.status == Status::Fail).then_some(finding.check_id.as_str());
         }
         out.push('\n');
     }
@@ -177,7 +189,13 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
     out
 }
 
-fn write_finding(out: &mut String, f: &Finding, options: &TextOptions, paint: &Paint) {
+fn write_finding(
+    out: &mut String,
+    f: &Finding,
+    options: &TextOptions,
+    paint: &Paint,
+    show_fix: bool,
+) {
     const INDENT: usize = 6;
     let pad = " ".repeat(INDENT);
     let status = paint.status(f.status, &format!("{:<7}", f.status.as_str()));
@@ -196,7 +214,7 @@ fn write_finding(out: &mut String, f: &Finding, options: &TextOptions, paint: &P
         sanitize(&f.resource.kind)
     );
     let _ = writeln!(out, "{pad}{}", hang(&sanitize(&f.message), INDENT));
-    if f.status != Status::Fail {
+    if f.status != Status::Fail || !show_fix {
         return;
     }
     if !f.remediation.text.is_empty() {
@@ -323,6 +341,39 @@ mod tests {
             text.contains("failed by severity: 1 critical, 2 high, 1 medium, 0 low, 0 info"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_fix_is_shown_once_for_consecutive_failures_of_a_check() {
+        let report = Report::new(
+            1,
+            (0..3)
+                .map(|i| {
+                    finding(
+                        "dns_record_proxied",
+                        Severity::Medium,
+                        Status::Fail,
+                        Some("z.com"),
+                        &format!("r{i}.z.com"),
+                        "not proxied",
+                    )
+                })
+                .collect(),
+        );
+        let text = render(&report, &plain());
+        assert_eq!(
+            text.matches("fix: Fix dns_record_proxied.").count(),
+            1,
+            "{text}"
+        );
+        let verbose = render(
+            &report,
+            &TextOptions {
+                verbose: true,
+                ..plain()
+            },
+        );
+        assert_eq!(verbose.matches("fix: ").count(), 3);
     }
 
     #[test]
