@@ -607,7 +607,9 @@ mod tests {
     #[test]
     fn challenge_passage() {
         let id = "zone_challenge_passage_configured";
-        expect(&demo(), id, SHOP, Status::Fail, "3600 s (60 minutes)");
+        let s = with_setting(SHOP, "challenge_ttl", json!(3600));
+        expect(&s, id, SHOP, Status::Fail, "3600 s (60 minutes)");
+        expect(&demo(), id, SHOP, Status::Pass, "1800 s");
         expect(&demo(), id, API, Status::Pass, "1800 s");
         expect(&demo(), id, INTERNAL, Status::Pass, "stricter");
         let s = with_setting(API, "challenge_ttl", json!("30m"));
