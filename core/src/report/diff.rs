@@ -270,6 +270,14 @@ pub fn diff(old: &Report, new: &Report) -> ReportDiff {
     }
 }
 
+/// The diff as pretty JSON (`cfcp.report-diff/v1`): `{"format", "summary": {"regression", "new",
+/// "resolved", "changed", "unchanged"}, "entries": [{"change", "reason", "check_id", "title",
+/// "severity", "resource", "old_status", "new_status", "message"}]}`. Same as
+/// [`ReportDiff::to_json_pretty`].
+pub fn render_json(d: &ReportDiff) -> String {
+    d.to_json_pretty()
+}
+
 fn status_str(status: Option<Status>) -> &'static str {
     status.map_or("-", Status::as_str)
 }
@@ -565,7 +573,7 @@ mod tests {
     #[test]
     fn json_round_trips_and_is_deterministic() {
         let d = diff(&empty(), &demo());
-        let text = d.to_json_pretty();
+        let text = render_json(&d);
         assert_eq!(text, diff(&empty(), &demo()).to_json_pretty());
         let back: ReportDiff = serde_json::from_str(&text).unwrap();
         assert_eq!(back, d);
