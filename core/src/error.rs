@@ -62,6 +62,17 @@ pub enum Error {
         expected: &'static str,
     },
 
+    /// A Rules-language expression Cloudflare would reject (`cfcp::rules`).
+    #[error("invalid expression at byte {offset}: {message}")]
+    Expression {
+        /// What is wrong, with a hint when there is a likely fix.
+        message: String,
+        /// Byte offset where the problem starts.
+        offset: usize,
+        /// Byte offset just past the problem.
+        span_end: usize,
+    },
+
     // ---- API client (`cfcp::api`) -------------------------------------------------------------
     /// The client could not be configured: no credentials, a bad base URL, ...
     #[error("API client configuration: {message}")]

@@ -18,6 +18,7 @@ pub mod error;
 pub mod invariants;
 pub mod permissions;
 pub mod report;
+pub mod rules;
 pub mod snapshot;
 
 pub use error::{Error, Result};
