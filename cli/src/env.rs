@@ -58,3 +58,9 @@ pub fn parse_rate(text: &str) -> Result<(u32, std::time::Duration), String> {
     }
     Ok((n, std::time::Duration::from_secs_f64(secs)))
 }
+
+/// True when the environment holds Cloudflare credentials (a token, or an email and key).
+pub fn has_credentials() -> bool {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    set("CLOUDFLARE_API_TOKEN") || (set("CLOUDFLARE_EMAIL") && set("CLOUDFLARE_API_KEY"))
+}

@@ -47,5 +47,6 @@ fn is_input_error(e: &cfcp::Error) -> bool {
             | cfcp::Error::UnsupportedFormat { .. }
             | cfcp::Error::NotASnapshot { .. }
             | cfcp::Error::Config { .. }
+            | cfcp::Error::InvalidDocument { .. }
     )
 }

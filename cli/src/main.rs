@@ -28,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a snapshot (or the live account, or the bundled demo) against the invariant catalog.
+    Check(commands::check::Args),
     /// Take a snapshot of the account(s) the token can see.
     Snapshot(commands::snapshot::Args),
     /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
@@ -39,6 +41,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Check(args) => commands::check::run(args),
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),

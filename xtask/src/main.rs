@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]");
+            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]");
             return ExitCode::from(2);
         }
     };
@@ -126,29 +126,31 @@ fn run_step(step: &Step) -> Result<(), String> {
     Ok(())
 }
 
+/// Benchmarks and the package that holds each (all run as `cargo bench` targets, harness-free).
+const BENCHES: &[(&str, &str)] = &[
+    ("snapshot", "fake-cloudflare"),
+    ("check", "fake-cloudflare"),
+];
+
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    match args.first().map(String::as_str) {
-        Some("snapshot") => {
-            let mut cargo_args = vec![
-                "bench",
-                "-p",
-                "fake-cloudflare",
-                "--bench",
-                "snapshot",
-                "--",
-            ];
-            cargo_args.extend(args[1..].iter().map(String::as_str));
-            let status = Command::new("cargo")
-                .args(&cargo_args)
-                .current_dir(root)
-                .status()
-                .map_err(|e| format!("could not start cargo: {e}"))?;
-            if status.success() {
-                Ok(())
-            } else {
-                Err(format!("benchmark failed ({status})"))
-            }
-        }
-        other => Err(format!("unknown benchmark {other:?}; available: snapshot")),
+    let name = args.first().map(String::as_str).unwrap_or_default();
+    let Some((bench, package)) = BENCHES.iter().find(|(b, _)| *b == name) else {
+        let names: Vec<&str> = BENCHES.iter().map(|(b, _)| *b).collect();
+        return Err(format!(
+            "unknown benchmark {name:?}; available: {}",
+            names.join(", ")
+        ));
+    };
+    let mut cargo_args = vec!["bench", "-p", package, "--bench", bench, "--"];
+    cargo_args.extend(args[1..].iter().map(String::as_str));
+    let status = Command::new("cargo")
+        .args(&cargo_args)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("benchmark failed ({status})"))
     }
 }
