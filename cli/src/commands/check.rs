@@ -192,7 +192,7 @@ fn check(snapshot: &Snapshot, args: &Args) -> Result<(Report, Vec<cfcp::Error>),
             || f.resource
                 .zone
                 .as_ref()
-                .is_none_or(|z| config.zones.contains(z))
+                .map_or(true, |z| config.zones.contains(z))
     }));
     Ok((
         Report::new(report.summary.checks + custom_checks, findings),
