@@ -289,16 +289,18 @@ fn evaluate_program(deny: &DenyProgram, input: &Value, limits: Limits) -> Result
         Value::Undefined | Value::Null => Vec::new(),
         Value::Set(set) => set.iter().collect(),
         Value::Array(array) => array.iter().collect(),
-        other => return Err(policy_error(
-            file,
-            0,
-            0,
-            format!(
+        other => {
+            return Err(policy_error(
+                file,
+                0,
+                0,
+                format!(
                 "{}: `deny` must be a set of objects (`deny contains {{...}} if ...`), found {}",
                 deny.package,
                 brief(other)
             ),
-        )),
+            ))
+        }
     };
     elements
         .into_iter()

@@ -378,3 +378,9 @@ fn forbidden_builtin_scan_ignores_fields_and_strings() {
     assert!(forbidden_builtin("p", "x := timeout(1)\n").is_none());
     assert!(forbidden_builtin("p", "\n\n  x := time.now_ns ()\n").is_some());
 }
+
+#[test]
+fn policy_sets_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<PolicySet>();
+}
