@@ -30,6 +30,8 @@ struct Cli {
 enum Command {
     /// Check a snapshot (or the live account, or the bundled demo) against the invariant catalog.
     Check(commands::check::Args),
+    /// Per control of a compliance framework: status, evidence, and what the snapshot cannot show.
+    Compliance(commands::compliance::Args),
     /// Take a snapshot of the account(s) the token can see.
     Snapshot(commands::snapshot::Args),
     /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
@@ -42,6 +44,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Compliance(args) => commands::compliance::run(args),
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),

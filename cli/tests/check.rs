@@ -318,3 +318,52 @@ fn with_a_token_and_no_input_it_checks_the_live_account() {
     );
     assert!(!text.contains("fake-token"));
 }
+
+#[test]
+fn compliance_maps_findings_to_controls() {
+    let out = cfcp(
+        &[],
+        &[
+            "compliance",
+            "--framework",
+            "pci-dss-4.0.1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo fails controls: {}",
+        stderr(&out)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["format"], "cfcp.compliance/v1");
+    let controls = result["controls"].as_array().unwrap();
+    let tls = controls
+        .iter()
+        .find(|c| c["id"] == "4.2.1")
+        .expect("PCI DSS 4.2.1 is mapped");
+    assert_eq!(tls["status"], "FAIL");
+    for framework in ["asvs-4.0.3", "asvs-5.0", "nist-800-53r5"] {
+        let out = cfcp(
+            &[],
+            &[
+                "compliance",
+                "--framework",
+                framework,
+                "--format",
+                "markdown",
+            ],
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{framework}: {}",
+            stderr(&out)
+        );
+        assert!(!out.stdout.is_empty());
+    }
+    let out = cfcp(&[], &["compliance", "--framework", "iso-27001"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pci-dss-4.0.1"));
+}

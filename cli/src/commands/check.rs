@@ -37,9 +37,8 @@ pub struct Args {
     /// Snapshot the live account (needs CLOUDFLARE_API_TOKEN) and check it.
     #[arg(long)]
     live: bool,
-    /// Only this zone (by name); repeatable.
-    #[arg(long = "zone", value_name = "NAME")]
-    zones: Vec<String>,
+    #[command(flatten)]
+    options: CheckOptions,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -47,12 +46,6 @@ pub struct Args {
     /// info), or never with `none`. Default: any FAIL.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_fail_on)]
     fail_on: Option<FailOn>,
-    /// Load custom invariants from the `.rego` files in this directory.
-    #[arg(long, value_name = "DIR")]
-    policy: Option<PathBuf>,
-    /// Waivers (JSON: [{check_id, resource, reason, expires}]).
-    #[arg(long, value_name = "FILE")]
-    waivers: Option<PathBuf>,
     /// Write the report here (atomically) instead of to standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -87,9 +80,9 @@ fn parse_fail_on(text: &str) -> Result<FailOn, String> {
 }
 
 /// Where the snapshot came from, for the report header and SARIF locations.
-struct Input {
-    snapshot: Snapshot,
-    header: Option<String>,
+pub(crate) struct Input {
+    pub snapshot: Snapshot,
+    pub header: Option<String>,
     /// The file findings point at in SARIF and GitLab output; `None` when live (each result then
     /// points at `cloudflare/<zone>`).
     artifact: Option<String>,
@@ -100,8 +93,8 @@ pub fn run(args: Args) -> Outcome {
     if let Some(files) = &args.diff {
         return diff(&args, &files[0], &files[1]);
     }
-    let input = load_input(&args)?;
-    let (report, policy_errors) = check(&input.snapshot, &args)?;
+    let input = load_input(args.snapshot.as_deref(), args.live, &args.options.zones)?;
+    let (report, policy_errors) = check(&input.snapshot, &args.options)?;
     emit(&args, &report, &input)?;
     for err in &policy_errors {
         eprintln!("error: {err}");
@@ -122,8 +115,12 @@ fn exit_for(report: &Report, fail_on: Option<FailOn>) -> i32 {
     i32::from(report.failures().any(|f| f.severity >= threshold))
 }
 
-fn load_input(args: &Args) -> Result<Input, CliError> {
-    if let Some(path) = &args.snapshot {
+pub(crate) fn load_input(
+    snapshot: Option<&Path>,
+    live: bool,
+    zones: &[String],
+) -> Result<Input, CliError> {
+    if let Some(path) = snapshot {
         let snapshot = Snapshot::from_json_slice(&crate::env::read_input(path)?)?;
         return Ok(Input {
             snapshot,
@@ -132,10 +129,10 @@ fn load_input(args: &Args) -> Result<Input, CliError> {
         });
     }
     let has_credentials = crate::env::has_credentials();
-    if args.live || has_credentials {
+    if live || has_credentials {
         let client = crate::env::client_builder()?.build()?;
         let scope = cfcp::api::SnapshotScope {
-            zones: args.zones.clone(),
+            zones: zones.to_vec(),
             accounts: Vec::new(),
         };
         let runtime = crate::env::runtime()?;
@@ -163,7 +160,10 @@ fn load_input(args: &Args) -> Result<Input, CliError> {
 }
 
 /// Built-in checks plus custom policies; policy errors are returned, not fatal.
-fn check(snapshot: &Snapshot, args: &Args) -> Result<(Report, Vec<cfcp::Error>), CliError> {
+pub(crate) fn check(
+    snapshot: &Snapshot,
+    args: &CheckOptions,
+) -> Result<(Report, Vec<cfcp::Error>), CliError> {
     let mut config = Config {
         zones: args.zones.clone(),
         now: Some(crate::env::now()),
@@ -173,31 +173,28 @@ fn check(snapshot: &Snapshot, args: &Args) -> Result<(Report, Vec<cfcp::Error>),
         let text = String::from_utf8_lossy(&crate::env::read_input(path)?).into_owned();
         config.waivers = waivers::parse(&text)?;
     }
-    let report = invariants::run(snapshot, &config);
     let Some(dir) = &args.policy else {
-        return Ok((report, Vec::new()));
+        return Ok((invariants::run(snapshot, &config), Vec::new()));
     };
-    let files = read_policies(dir)?;
-    let (policies, mut errors) = rego::load_policies_lenient(&files);
-    let (custom, eval_errors) = policies.evaluate_lenient(snapshot, rego::Limits::default());
+    let (policies, mut errors) = rego::load_policies_lenient(&read_policies(dir)?);
+    let (report, eval_errors) =
+        invariants::run_with_policies(snapshot, &config, &policies, rego::Limits::default());
     errors.extend(eval_errors);
-    let custom_checks = custom
-        .iter()
-        .map(|f| f.check_id.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let mut findings = report.findings;
-    findings.extend(custom.into_iter().filter(|f| {
-        config.zones.is_empty()
-            || f.resource
-                .zone
-                .as_ref()
-                .map_or(true, |z| config.zones.contains(z))
-    }));
-    Ok((
-        Report::new(report.summary.checks + custom_checks, findings),
-        errors,
-    ))
+    Ok((report, errors))
+}
+
+/// What selects and adjusts the findings: shared by `check` and `compliance`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckOptions {
+    /// Only this zone (by name); repeatable.
+    #[arg(long = "zone", value_name = "NAME")]
+    pub zones: Vec<String>,
+    /// Load custom invariants from the `.rego` files in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub policy: Option<PathBuf>,
+    /// Waivers (JSON: [{check_id, resource, reason, expires}]).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 fn read_policies(dir: &Path) -> Result<Vec<(String, String)>, CliError> {
@@ -290,7 +287,7 @@ fn report_of(path: &Path, args: &Args) -> Result<Report, CliError> {
         .unwrap_or(false);
     if is_snapshot {
         let snapshot = Snapshot::from_json_str(&text)?;
-        return Ok(check(&snapshot, args)?.0);
+        return Ok(check(&snapshot, &args.options)?.0);
     }
     Ok(Report::from_json_str(&text)?)
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod check;
+pub mod compliance;
 pub mod snapshot;
 pub mod validate;
 pub mod verify_token;

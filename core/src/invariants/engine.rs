@@ -10,6 +10,49 @@ use crate::snapshot::{Gap, Snapshot, ZoneSnapshot};
 /// Runs the catalog on `snapshot`. Pure and deterministic: findings come zone by zone (snapshot
 /// order), check by check (catalog order), then account by account.
 pub fn run(snapshot: &Snapshot, config: &Config) -> Report {
+    let (checks, findings) = collect(snapshot, config);
+    finish(snapshot, config, checks, findings)
+}
+
+/// Like [`run`], with the custom Rego invariants of `policies` evaluated too. Waivers and the zone
+/// filter apply to the custom findings as to the built-in ones. A policy package that fails to
+/// evaluate is returned as an error and contributes nothing; the rest of the report is complete.
+pub fn run_with_policies(
+    snapshot: &Snapshot,
+    config: &Config,
+    policies: &super::rego::PolicySet,
+    limits: super::rego::Limits,
+) -> (Report, Vec<crate::Error>) {
+    let (checks, mut findings) = collect(snapshot, config);
+    let (custom, errors) = policies.evaluate_lenient(snapshot, limits);
+    let custom_checks: std::collections::BTreeSet<String> =
+        custom.iter().map(|f| f.check_id.clone()).collect();
+    findings.extend(custom.into_iter().filter(|f| {
+        config.selects_check(&f.check_id)
+            && f.resource
+                .zone
+                .as_deref()
+                .map_or(true, |z| config.selects_zone(z))
+    }));
+    (
+        finish(snapshot, config, checks + custom_checks.len(), findings),
+        errors,
+    )
+}
+
+fn finish(
+    snapshot: &Snapshot,
+    config: &Config,
+    checks: usize,
+    mut findings: Vec<Finding>,
+) -> Report {
+    let expired = waivers::apply(&config.waivers, config.now(snapshot), &mut findings);
+    findings.extend(expired);
+    Report::new(checks, findings)
+}
+
+/// The built-in findings, in engine order, and the number of checks that ran.
+fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
     let index = SnapshotIndex::build(snapshot);
     let checks: Vec<&Check> = catalog::all()
         .filter(|c| config.selects_check(c.id))
@@ -72,9 +115,7 @@ pub fn run(snapshot: &Snapshot, config: &Config) -> Report {
         }
     }
 
-    let expired = waivers::apply(&config.waivers, config.now(snapshot), &mut findings);
-    findings.extend(expired);
-    Report::new(checks.len(), findings)
+    (checks.len(), findings)
 }
 
 fn account_of(zone: &ZoneSnapshot) -> &str {

@@ -20,7 +20,7 @@ pub mod waivers;
 use serde::{Deserialize, Serialize};
 
 pub use context::{AccountContext, Evaluation, ZoneContext};
-pub use engine::run;
+pub use engine::{run, run_with_policies};
 pub use waivers::Waiver;
 
 use crate::snapshot::{Snapshot, Timestamp};
