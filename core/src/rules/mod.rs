@@ -73,8 +73,9 @@ pub use functions::{function, Function, FunctionContext, FUNCTIONS};
 /// Cloudflare's limit on the length of an expression, in characters.
 pub const MAX_EXPRESSION_LENGTH: usize = 4096;
 
-/// How deep parentheses, `not` and function calls may nest. Cloudflare publishes no figure; real
-/// expressions stay far below it and it keeps parsing and evaluation within a small stack.
+/// How deep parentheses, `not` and function calls may nest (a function call counts two levels).
+/// Cloudflare publishes no figure; real expressions stay far below it, and it keeps parsing,
+/// checking and evaluation within a 2 MiB thread stack even in debug builds.
 pub const MAX_NESTING_DEPTH: usize = 256;
 
 /// Size limit for one compiled regular expression (the `regex` crate's `size_limit`).

@@ -59,7 +59,7 @@ impl<'s> Parser<'s> {
 
     /// Parses the whole text as one expression.
     pub(crate) fn parse(mut self) -> Result<Expr, RulesError> {
-        let expr = self.parse_logic(Logic::Or)?;
+        let expr = self.parse_logic()?;
         let token = self.peek()?;
         match token.kind {
             Tok::Eof => Ok(expr),
@@ -134,98 +134,103 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// One precedence level of the logical operators: `or` over `xor` over `and` over `not`.
-    fn parse_logic(&mut self, level: Logic) -> Result<Expr, RulesError> {
-        let next = |level| match level {
-            Logic::Or => Some(Logic::Xor),
-            Logic::Xor => Some(Logic::And),
-            Logic::And => None,
-        };
-        let operand = |parser: &mut Self| match next(level) {
-            Some(tighter) => parser.parse_logic(tighter),
-            None => parser.parse_unary(),
-        };
-        let mut items = vec![operand(self)?];
+    /// A sequence of operands joined by `and`, `xor` and `or` at one nesting level, read in a loop
+    /// and grouped by precedence without recursion, so each level of parentheses costs few stack
+    /// frames.
+    fn parse_logic(&mut self) -> Result<Expr, RulesError> {
+        let mut operands = vec![self.parse_unary()?];
+        let mut ops = Vec::new();
         loop {
             let token = self.peek()?;
-            if self.logic_of(&token) != Some(level) {
+            let Some(op) = self.logic_of(&token) else {
                 break;
-            }
+            };
             self.bump(&token);
-            self.after = Some(format!("`{}`", self.text(&token)));
-            items.push(operand(self)?);
+            self.set_after(&token);
+            ops.push(op);
+            operands.push(self.parse_unary()?);
         }
-        if items.len() == 1 {
-            return Ok(items.pop().expect("one item"));
+        if ops.is_empty() {
+            return Ok(operands.pop().expect("one operand"));
         }
-        let mut flat = Vec::with_capacity(items.len());
-        for item in items {
-            match (level, item) {
-                (Logic::Or, Expr::Or(inner))
-                | (Logic::Xor, Expr::Xor(inner))
-                | (Logic::And, Expr::And(inner)) => flat.extend(inner),
-                (_, item) => flat.push(item),
-            }
-        }
-        Ok(match level {
-            Logic::Or => Expr::Or(flat),
-            Logic::Xor => Expr::Xor(flat),
-            Logic::And => Expr::And(flat),
-        })
+        Ok(group_by_precedence(operands, ops))
     }
 
+    fn set_after(&mut self, token: &Token) {
+        self.after = Some(format!("`{}`", self.text(token)));
+    }
+
+    /// `not`/`!` prefixes (read in a loop, each counting one nesting level) and a comparison.
     fn parse_unary(&mut self) -> Result<Expr, RulesError> {
-        let token = self.peek()?;
-        let is_not =
-            token.kind == Tok::Bang || (token.kind == Tok::Ident && self.text(&token) == "not");
-        if !is_not {
-            return self.parse_comparison();
+        let mut nots = Vec::new();
+        loop {
+            let token = self.peek()?;
+            let is_not =
+                token.kind == Tok::Bang || (token.kind == Tok::Ident && self.text(&token) == "not");
+            if !is_not {
+                break;
+            }
+            self.enter(&token)?;
+            self.bump(&token);
+            self.set_after(&token);
+            nots.push(Span::new(token.start, token.end));
         }
-        self.enter(&token)?;
-        self.bump(&token);
-        self.after = Some(format!("`{}`", self.text(&token)));
-        let inner = self.parse_unary()?;
-        self.leave();
-        Ok(Expr::Not(
-            Box::new(inner),
-            Span::new(token.start, token.end),
-        ))
+        let mut expr = self.parse_comparison()?;
+        while let Some(span) = nots.pop() {
+            self.leave();
+            expr = Expr::Not(Box::new(expr), span);
+        }
+        Ok(expr)
     }
 
     fn parse_comparison(&mut self) -> Result<Expr, RulesError> {
         let token = self.peek()?;
         if token.kind == Tok::LParen {
-            self.enter(&token)?;
-            self.bump(&token);
-            self.after = Some("`(`".to_owned());
-            let inner = self.parse_logic(Logic::Or)?;
-            let close = self.peek()?;
-            if close.kind != Tok::RParen {
-                return Err(RulesError::new(
-                    format!(
-                        "expected `)` to close the `(` at byte {}, found {}",
-                        token.start,
-                        describe(&close, self.src)
-                    ),
-                    close.start,
-                    close.end,
-                )
-                .with_help_opt(self.operator_hint(&close)));
-            }
-            self.bump(&close);
-            self.leave();
-            let next = self.peek()?;
-            if self.comparison_operator(&next).is_some() {
-                return Err(RulesError::new(
-                    "a parenthesized condition cannot be compared: the left of a comparison is a field or a function call",
-                    next.start,
-                    next.end,
-                ));
-            }
-            return Ok(inner);
+            return self.parse_group(token);
         }
         let lhs = self.parse_value()?;
         self.after = None;
+        self.parse_comparison_rest(lhs)
+    }
+
+    fn parse_group(&mut self, open: Token) -> Result<Expr, RulesError> {
+        self.enter(&open)?;
+        self.bump(&open);
+        self.after = Some("`(`".to_owned());
+        let inner = self.parse_logic()?;
+        let close = self.peek()?;
+        if close.kind != Tok::RParen {
+            return Err(self.unclosed_group(&open, &close));
+        }
+        self.bump(&close);
+        self.leave();
+        let next = self.peek()?;
+        if self.comparison_operator(&next).is_some() {
+            return Err(RulesError::new(
+                "a parenthesized condition cannot be compared: the left of a comparison is a field or a function call",
+                next.start,
+                next.end,
+            ));
+        }
+        Ok(inner)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unclosed_group(&self, open: &Token, close: &Token) -> RulesError {
+        RulesError::new(
+            format!(
+                "expected `)` to close the `(` at byte {}, found {}",
+                open.start,
+                describe(close, self.src)
+            ),
+            close.start,
+            close.end,
+        )
+        .with_help_opt(self.operator_hint(close))
+    }
+
+    fn parse_comparison_rest(&mut self, lhs: Value) -> Result<Expr, RulesError> {
         let token = self.peek()?;
         let Some(op) = self.comparison_operator(&token) else {
             if self.ends_operand(&token) {
@@ -436,6 +441,9 @@ impl<'s> Parser<'s> {
             }
             return Err(err);
         }
+        // A call costs more stack than a parenthesis (here and in checking and evaluation), so it
+        // counts two levels.
+        self.enter(name_token)?;
         self.enter(name_token)?;
         self.bump(name_token);
         let open = self.peek()?;
@@ -448,7 +456,7 @@ impl<'s> Parser<'s> {
                 break token;
             }
             self.after = Some(format!("`{name}(`"));
-            args.push(self.parse_logic(Logic::Or)?);
+            args.push(self.parse_logic()?);
             let token = self.peek()?;
             match token.kind {
                 Tok::Comma => {
@@ -472,6 +480,7 @@ impl<'s> Parser<'s> {
                 }
             }
         };
+        self.leave();
         self.leave();
         let path = self.parse_path()?;
         Ok(Value::Call {
@@ -806,6 +815,60 @@ impl<'s> Parser<'s> {
                 span: Span::new(start, end),
             });
         }
+    }
+}
+
+/// Builds `a op b op c ...` with `and` over `xor` over `or`, flattening operands that are
+/// already of the same operator (from parentheses).
+fn group_by_precedence(operands: Vec<Expr>, ops: Vec<Logic>) -> Expr {
+    // or-groups of xor-groups of and-groups.
+    let mut ors: Vec<Vec<Vec<Expr>>> = vec![vec![Vec::new()]];
+    let mut operands = operands.into_iter();
+    let push = |ors: &mut Vec<Vec<Vec<Expr>>>, e: Expr| {
+        ors.last_mut()
+            .and_then(|x| x.last_mut())
+            .expect("a group")
+            .push(e)
+    };
+    push(&mut ors, operands.next().expect("an operand"));
+    for (op, operand) in ops.into_iter().zip(operands) {
+        match op {
+            Logic::And => {}
+            Logic::Xor => ors.last_mut().expect("a group").push(Vec::new()),
+            Logic::Or => ors.push(vec![Vec::new()]),
+        }
+        push(&mut ors, operand);
+    }
+    let xors: Vec<Expr> = ors
+        .into_iter()
+        .map(|xor| {
+            let ands: Vec<Expr> = xor
+                .into_iter()
+                .map(|and| combine(Logic::And, and))
+                .collect();
+            combine(Logic::Xor, ands)
+        })
+        .collect();
+    combine(Logic::Or, xors)
+}
+
+fn combine(level: Logic, mut items: Vec<Expr>) -> Expr {
+    if items.len() == 1 {
+        return items.pop().expect("one item");
+    }
+    let mut flat = Vec::with_capacity(items.len());
+    for item in items {
+        match (level, item) {
+            (Logic::Or, Expr::Or(inner))
+            | (Logic::Xor, Expr::Xor(inner))
+            | (Logic::And, Expr::And(inner)) => flat.extend(inner),
+            (_, item) => flat.push(item),
+        }
+    }
+    match level {
+        Logic::Or => Expr::Or(flat),
+        Logic::Xor => Expr::Xor(flat),
+        Logic::And => Expr::And(flat),
     }
 }
 
