@@ -35,7 +35,18 @@ pub(crate) struct Parser<'s> {
     max_depth: usize,
     cache: Option<(usize, Token)>,
     /// What was just read before an operand is expected (`and`, `not`, `(`), for messages.
-    after: Option<String>,
+    after: Option<After>,
+}
+
+/// What was just read before an operand, kept as spans and described only when an error needs it.
+#[derive(Clone, Copy)]
+enum After {
+    /// A token (`and`, `not`, `(`), by span.
+    Token(usize, usize),
+    /// The opening parenthesis of a call to the function whose name has this span.
+    CallOpen(usize, usize),
+    /// A comma between the arguments of the function whose name has this span.
+    Comma(usize, usize),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -157,7 +168,7 @@ impl<'s> Parser<'s> {
     }
 
     fn set_after(&mut self, token: &Token) {
-        self.after = Some(format!("`{}`", self.text(token)));
+        self.after = Some(After::Token(token.start, token.end));
     }
 
     /// `not`/`!` prefixes (read in a loop, each counting one nesting level) and a comparison.
@@ -196,7 +207,7 @@ impl<'s> Parser<'s> {
     fn parse_group(&mut self, open: Token) -> Result<Expr, RulesError> {
         self.enter(&open)?;
         self.bump(&open);
-        self.after = Some("`(`".to_owned());
+        self.after = Some(After::Token(open.start, open.end));
         let inner = self.parse_logic()?;
         let close = self.peek()?;
         if close.kind != Tok::RParen {
@@ -354,7 +365,12 @@ impl<'s> Parser<'s> {
 
     fn expected_operand(&self, token: &Token) -> RulesError {
         let found = describe(token, self.src);
-        let message = match &self.after {
+        let after = self.after.map(|after| match after {
+            After::Token(start, end) => format!("`{}`", &self.src[start..end]),
+            After::CallOpen(start, end) => format!("`{}(`", &self.src[start..end]),
+            After::Comma(start, end) => format!("`,` in {}()", &self.src[start..end]),
+        });
+        let message = match after {
             Some(after) => format!("expected a condition after {after}, found {found}"),
             None => format!("expected a field, a function call, `not` or `(`, found {found}"),
         };
@@ -455,13 +471,13 @@ impl<'s> Parser<'s> {
                 self.bump(&token);
                 break token;
             }
-            self.after = Some(format!("`{name}(`"));
+            self.after = Some(After::CallOpen(name_token.start, name_token.end));
             args.push(self.parse_logic()?);
             let token = self.peek()?;
             match token.kind {
                 Tok::Comma => {
                     self.bump(&token);
-                    self.after = Some(format!("`,` in {name}()"));
+                    self.after = Some(After::Comma(name_token.start, name_token.end));
                 }
                 Tok::RParen => {
                     self.bump(&token);
