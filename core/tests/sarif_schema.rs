@@ -111,7 +111,7 @@ fn empty_and_hostile_reports_validate() {
         },
         message: "TXT \"v=spf1 %{garbage}\" \\ |".into(),
         remediation: Remediation {
-            text: String::new(),
+            text: "".into(),
             terraform: String::new(),
             api: String::new(),
         },

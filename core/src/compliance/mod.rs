@@ -259,7 +259,7 @@ pub fn evaluate(framework: &Framework, report: &Report) -> ComplianceReport {
 
     for control in framework.controls {
         let reference = framework.reference(control.id);
-        let references = |refs: &[String]| refs.contains(&reference);
+        let references = |refs: &[crate::invariants::Text]| refs.iter().any(|r| *r == reference);
 
         // The checks mapped to this control: the catalog's (even if they found nothing), then
         // any other check id whose findings reference it (custom policies).
@@ -316,7 +316,7 @@ pub fn evaluate(framework: &Framework, report: &Report) -> ComplianceReport {
         .flat_map(|f| f.compliance.iter())
         .filter_map(|r| r.strip_prefix(&prefix).map(|id| (r, id)))
         .filter(|(_, id)| framework.control(id).is_none())
-        .map(|(r, _)| r.clone())
+        .map(|(r, _)| r.to_string())
         .collect();
     unknown_references.sort();
     unknown_references.dedup();
@@ -335,8 +335,8 @@ pub fn evaluate(framework: &Framework, report: &Report) -> ComplianceReport {
 
 fn new_evidence(finding: &Finding) -> Evidence {
     Evidence {
-        check_id: finding.check_id.clone(),
-        title: finding.title.clone(),
+        check_id: finding.check_id.to_string(),
+        title: finding.title.to_string(),
         severity: finding.severity,
         passed: 0,
         failed: 0,

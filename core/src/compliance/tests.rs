@@ -123,8 +123,8 @@ fn demo_pci_report_fails_4_2_1_on_the_bad_zones() {
 
 fn finding(check_id: &str, status: Status, resource: &str, compliance: &[&str]) -> Finding {
     Finding {
-        check_id: check_id.to_owned(),
-        title: format!("title of {check_id}"),
+        check_id: check_id.to_owned().into(),
+        title: format!("title of {check_id}").into(),
         severity: Severity::Medium,
         status,
         resource: Resource {
@@ -135,11 +135,11 @@ fn finding(check_id: &str, status: Status, resource: &str, compliance: &[&str]) 
         },
         message: "m".into(),
         remediation: Remediation {
-            text: String::new(),
+            text: "".into(),
             terraform: String::new(),
             api: String::new(),
         },
-        compliance: compliance.iter().map(|c| (*c).to_owned()).collect(),
+        compliance: compliance.iter().map(|c| (*c).to_owned().into()).collect(),
     }
 }
 

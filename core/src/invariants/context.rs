@@ -17,7 +17,8 @@ pub struct SnapshotIndex<'a> {
     /// DNS records by lowercase name, across zones.
     pub records_by_name: HashMap<String, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
     /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
-    /// addresses reveals the origin behind the proxy.
+    /// addresses reveals the origin behind the proxy. Each list is sorted by record name, then zone
+    /// name, without duplicates, so that messages can quote the first few in O(1).
     pub proxied_addresses: HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
     /// Zones by lowercase name (without a trailing dot).
     pub zones_by_name: HashMap<String, &'a ZoneSnapshot>,
@@ -57,6 +58,13 @@ impl<'a> SnapshotIndex<'a> {
                     }
                 }
             }
+        }
+        for records in index.proxied_addresses.values_mut() {
+            records.sort_by(|(za, ra), (zb, rb)| {
+                (&ra.name, &za.zone.name).cmp(&(&rb.name, &zb.zone.name))
+            });
+            records
+                .dedup_by(|(za, ra), (zb, rb)| ra.name == rb.name && za.zone.name == zb.zone.name);
         }
         index
     }

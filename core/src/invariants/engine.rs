@@ -3,7 +3,7 @@
 
 use super::catalog::{self, Check, Eval};
 use super::context::{AccountContext, Evaluation, SnapshotIndex, ZoneContext};
-use super::{waivers, Config, Finding, Remediation, Resource, Status};
+use super::{waivers, Config, Finding, Remediation, Resource, Status, Text};
 use crate::report::Report;
 use crate::snapshot::{Gap, Snapshot, ZoneSnapshot};
 
@@ -26,7 +26,7 @@ pub fn run_with_policies(
     let (checks, mut findings) = collect(snapshot, config);
     let (custom, errors) = policies.evaluate_lenient(snapshot, limits);
     let custom_checks: std::collections::BTreeSet<String> =
-        custom.iter().map(|f| f.check_id.clone()).collect();
+        custom.iter().map(|f| f.check_id.to_string()).collect();
     findings.extend(custom.into_iter().filter(|f| {
         config.selects_check(&f.check_id)
             && f.resource
@@ -186,26 +186,65 @@ fn finding(
     zone_name: &str,
     account_id: &str,
 ) -> Finding {
+    // A passing resource needs no fix: leave the per-resource code out (it is most of a
+    // finding's size), keep the advice.
     let fill = |template: &str| {
-        template
-            .replace("{zone_id}", zone_id)
-            .replace("{zone_name}", zone_name)
-            .replace("{account_id}", account_id)
-            .replace("{resource_id}", &resource.id)
-            .replace("{resource_name}", &resource.name)
+        if status == Status::Pass {
+            String::new()
+        } else {
+            fill_template(template, &resource, zone_id, zone_name, account_id)
+        }
     };
     Finding {
-        check_id: check.id.to_owned(),
-        title: check.title.to_owned(),
+        check_id: Text::Borrowed(check.id),
+        title: Text::Borrowed(check.title),
         severity: check.severity,
         status,
         remediation: Remediation {
-            text: check.remediation.to_owned(),
+            text: Text::Borrowed(check.remediation),
             terraform: fill(check.terraform),
             api: fill(check.api),
         },
-        compliance: check.compliance.iter().map(|c| (*c).to_owned()).collect(),
+        compliance: check.compliance.iter().map(|c| Text::Borrowed(c)).collect(),
         resource,
         message,
     }
+}
+
+/// Substitutes `{zone_id}`, `{zone_name}`, `{account_id}`, `{resource_id}` and `{resource_name}` in
+/// one pass; other braces are kept (Terraform and JSON have plenty).
+fn fill_template(
+    template: &str,
+    resource: &Resource,
+    zone_id: &str,
+    zone_name: &str,
+    account_id: &str,
+) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        let value = [
+            ("{zone_id}", zone_id),
+            ("{zone_name}", zone_name),
+            ("{account_id}", account_id),
+            ("{resource_id}", resource.id.as_str()),
+            ("{resource_name}", resource.name.as_str()),
+        ]
+        .into_iter()
+        .find(|(key, _)| tail.starts_with(key));
+        match value {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &tail[key.len()..];
+            }
+            None => {
+                out.push('{');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }

@@ -123,7 +123,7 @@ pub struct Resource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
     /// What to do, in words.
-    pub text: String,
+    pub text: Text,
     /// A Terraform snippet for the cloudflare provider v5.
     pub terraform: String,
     /// The API call that fixes it.
@@ -134,9 +134,9 @@ pub struct Remediation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The check's id (`zone_ssl_strict`).
-    pub check_id: String,
+    pub check_id: Text,
     /// The check's title.
-    pub title: String,
+    pub title: Text,
     /// The check's severity.
     pub severity: Severity,
     /// The outcome.
@@ -148,8 +148,14 @@ pub struct Finding {
     /// How to fix it.
     pub remediation: Remediation,
     /// Compliance references (`PCI-DSS-4.0.1:4.2.1`).
-    pub compliance: Vec<String>,
+    pub compliance: Vec<Text>,
 }
+
+/// Text that is usually the catalog's own (`&'static str`, no allocation per finding) and owned
+/// when it comes from elsewhere (a Rego policy, a loaded report). A run over a million records
+/// makes millions of findings; sharing their constant parts keeps memory and time linear in the
+/// evidence, not in the catalog's prose.
+pub type Text = std::borrow::Cow<'static, str>;
 
 /// How [`run`] is configured. Everything the engine would otherwise take from the world (the
 /// clock for waiver expiry) comes in here.

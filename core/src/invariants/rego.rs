@@ -386,7 +386,7 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
     let remediation = match get("remediation") {
         None | Some(Value::Undefined) | Some(Value::Null) => empty_remediation(),
         Some(Value::String(s)) => Remediation {
-            text: s.to_string(),
+            text: s.to_string().into(),
             ..empty_remediation()
         },
         Some(Value::Object(r)) => {
@@ -395,7 +395,7 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
                 _ => String::new(),
             };
             Remediation {
-                text: field("text"),
+                text: field("text").into(),
                 terraform: field("terraform"),
                 api: field("api"),
             }
@@ -421,14 +421,14 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
     };
 
     Ok(Finding {
-        check_id: id,
-        title,
+        check_id: id.into(),
+        title: title.into(),
         severity,
         status: Status::Fail,
         resource,
         message,
         remediation,
-        compliance,
+        compliance: compliance.into_iter().map(Into::into).collect(),
     })
 }
 
@@ -449,7 +449,7 @@ fn strings<'a>(
 
 fn empty_remediation() -> Remediation {
     Remediation {
-        text: String::new(),
+        text: "".into(),
         terraform: String::new(),
         api: String::new(),
     }

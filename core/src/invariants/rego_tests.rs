@@ -347,7 +347,7 @@ fn packages_without_deny_are_helpers_and_packages_can_span_files() {
     let findings = set.evaluate(&demo(), Limits::default()).unwrap();
     let ids: Vec<(&str, &str)> = findings
         .iter()
-        .map(|f| (f.check_id.as_str(), f.resource.id.as_str()))
+        .map(|f| (&*f.check_id, f.resource.id.as_str()))
         .collect();
     assert_eq!(
         ids,

@@ -68,7 +68,7 @@ fn expiry(text: &str) -> Option<time::OffsetDateTime> {
 }
 
 fn matches(waiver: &Waiver, finding: &Finding) -> bool {
-    waiver.check_id == finding.check_id
+    waiver.check_id == *finding.check_id
         && (waiver.resource == "*"
             || waiver.resource == finding.resource.id
             || waiver.resource == finding.resource.name)
@@ -82,8 +82,8 @@ pub(crate) fn apply(waivers: &[Waiver], now: &Timestamp, findings: &mut [Finding
         let live = expiry(&waiver.expires).is_some_and(|end| now < end);
         if !live {
             expired.push(Finding {
-                check_id: "cfcp_waiver_expired".to_owned(),
-                title: "Waivers are current".to_owned(),
+                check_id: "cfcp_waiver_expired".into(),
+                title: "Waivers are current".into(),
                 severity: Severity::Medium,
                 status: Status::Fail,
                 resource: Resource {
@@ -97,11 +97,11 @@ pub(crate) fn apply(waivers: &[Waiver], now: &Timestamp, findings: &mut [Finding
                     waiver.expires, waiver.reason
                 ),
                 remediation: Remediation {
-                    text: "Fix the findings, or renew the waiver with a new expiry date and a current reason.".to_owned(),
+                    text: "Fix the findings, or renew the waiver with a new expiry date and a current reason.".into(),
                     terraform: String::new(),
                     api: String::new(),
                 },
-                compliance: vec!["NIST-800-53r5:CA-7".to_owned()],
+                compliance: vec!["NIST-800-53r5:CA-7".into()],
             });
             continue;
         }

@@ -206,10 +206,10 @@ fn keys(report: &Report) -> Vec<Key<'_>> {
         .iter()
         .map(|f| {
             let n = seen
-                .entry((f.check_id.as_str(), f.resource.id.as_str()))
+                .entry((&*f.check_id, f.resource.id.as_str()))
                 .or_insert(0);
             *n += 1;
-            (f.check_id.as_str(), f.resource.id.as_str(), *n)
+            (&*f.check_id, f.resource.id.as_str(), *n)
         })
         .collect()
 }
@@ -224,8 +224,8 @@ fn entry(
     DiffEntry {
         change,
         reason,
-        check_id: f.check_id.clone(),
-        title: f.title.clone(),
+        check_id: f.check_id.to_string(),
+        title: f.title.to_string(),
         severity: f.severity,
         resource: f.resource.clone(),
         old_status: old,
@@ -243,7 +243,7 @@ pub fn diff(old: &Report, new: &Report) -> ReportDiff {
         old_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
     let new_index: HashMap<Key<'_>, usize> =
         new_keys.iter().enumerate().map(|(i, k)| (*k, i)).collect();
-    let old_checks: BTreeSet<&str> = old.findings.iter().map(|f| f.check_id.as_str()).collect();
+    let old_checks: BTreeSet<&str> = old.findings.iter().map(|f| &*f.check_id).collect();
 
     let mut entries = Vec::with_capacity(new.findings.len());
     for (f, key) in new.findings.iter().zip(&new_keys) {

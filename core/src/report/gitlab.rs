@@ -82,7 +82,7 @@ pub fn render(report: &Report, options: &GitlabOptions) -> String {
             };
             Issue {
                 description: format!("{prefix}{}: {} ({} {})", f.title, f.message, r.kind, r.name),
-                check_name: f.check_id.clone(),
+                check_name: f.check_id.to_string(),
                 fingerprint,
                 severity: sev,
                 location: Location {

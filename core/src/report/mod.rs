@@ -6,9 +6,9 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
-pub mod text;
 #[cfg(test)]
 mod test_support;
+pub mod text;
 
 use serde::{Deserialize, Serialize};
 

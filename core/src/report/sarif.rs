@@ -153,7 +153,7 @@ fn rule(finding: &Finding) -> Value {
     let check = catalog::get(&finding.check_id);
     let full = match check {
         Some(c) => format!("{} {}", c.description, c.risk),
-        None => finding.title.clone(),
+        None => finding.title.to_string(),
     };
     let r = &finding.remediation;
     // A rule's help is generic: the catalog's templates (`{zone_id}` placeholders) rather than one
@@ -173,7 +173,7 @@ fn rule(finding: &Finding) -> Value {
         markdown.push_str(&format!("\nAPI:\n\n```\n{}\n```\n", api.trim_end()));
     }
     let mut tags = vec![Value::from("security")];
-    tags.extend(finding.compliance.iter().map(|c| Value::from(c.as_str())));
+    tags.extend(finding.compliance.iter().map(|c| Value::from(&**c)));
     json!({
         "id": finding.check_id,
         "name": camel(&finding.check_id),
@@ -263,7 +263,7 @@ pub fn to_value(report: &Report, options: &SarifOptions) -> Value {
     let rules: Vec<Value> = firsts.iter().map(|f| rule(f)).collect();
     let index_of = |id: &str| {
         firsts
-            .binary_search_by(|f| f.check_id.as_str().cmp(id))
+            .binary_search_by(|f| (*f.check_id).cmp(id))
             .unwrap_or(0)
     };
     let results: Vec<Value> = reported

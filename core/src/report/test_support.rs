@@ -13,8 +13,8 @@ pub(crate) fn finding(
     message: &str,
 ) -> Finding {
     Finding {
-        check_id: check_id.to_owned(),
-        title: format!("Title of {check_id}"),
+        check_id: check_id.to_owned().into(),
+        title: format!("Title of {check_id}").into(),
         severity,
         status,
         resource: Resource {
@@ -31,14 +31,11 @@ pub(crate) fn finding(
         },
         message: message.to_owned(),
         remediation: Remediation {
-            text: format!("Fix {check_id}."),
+            text: format!("Fix {check_id}.").into(),
             terraform: format!("resource \"x\" \"{check_id}\" {{}}"),
             api: format!("PATCH /{check_id}"),
         },
-        compliance: vec![
-            "PCI-DSS-4.0.1:4.2.1".to_owned(),
-            "NIST-800-53r5:SC-8".to_owned(),
-        ],
+        compliance: vec!["PCI-DSS-4.0.1:4.2.1".into(), "NIST-800-53r5:SC-8".into()],
     }
 }
 

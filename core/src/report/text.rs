@@ -172,7 +172,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
         // show it once (unless verbose, where the Terraform and API call differ per resource).
         let mut previous: Option<&str> = None;
         for finding in shown {
-            let repeat = previous == Some(finding.check_id.as_str());
+            let repeat = previous == Some(&*finding.check_id);
             write_finding(
                 &mut out,
                 finding,
@@ -180,7 +180,7 @@ pub fn render(report: &Report, options: &TextOptions) -> String {
                 &paint,
                 !repeat || options.verbose,
             );
-            previous = (finding.status == Status::Fail).then_some(finding.check_id.as_str());
+            previous = (finding.status == Status::Fail).then_some(&*finding.check_id);
         }
         out.push('\n');
     }
