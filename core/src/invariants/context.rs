@@ -1,6 +1,8 @@
 //! What a check sees: the zone or account it runs on, the whole snapshot, and indexes built once
 //! per run so that no check has to scan the snapshot again.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -9,64 +11,111 @@ use crate::snapshot::{
     AccountSnapshot, DnsRecord, RecordType, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
 };
 
-/// Lookups shared by every check of a run.
-#[derive(Debug, Default)]
+/// Lookups shared by every check of a run. Each is built on first use, so a run of a few checks
+/// pays only for the lookups those checks need.
+#[derive(Debug)]
 pub struct SnapshotIndex<'a> {
-    /// Tunnels by lowercase id, with their account.
-    pub tunnels: HashMap<String, (&'a AccountSnapshot, &'a TunnelSnapshot)>,
-    /// DNS records by lowercase name, across zones.
-    pub records_by_name: HashMap<String, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
-    /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
-    /// addresses reveals the origin behind the proxy. Each list is sorted by record name, then zone
-    /// name, without duplicates, so that messages can quote the first few in O(1).
-    pub proxied_addresses: HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>,
-    /// Zones by lowercase name (without a trailing dot).
-    pub zones_by_name: HashMap<String, &'a ZoneSnapshot>,
+    snapshot: &'a Snapshot,
+    tunnels: OnceCell<HashMap<Cow<'a, str>, (&'a AccountSnapshot, &'a TunnelSnapshot)>>,
+    records_by_name: OnceCell<HashMap<Cow<'a, str>, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>>,
+    proxied_addresses: OnceCell<HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>>,
+    zones_by_name: OnceCell<HashMap<Cow<'a, str>, &'a ZoneSnapshot>>,
+}
+
+/// `text` in lowercase, borrowed when it already is.
+fn lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 impl<'a> SnapshotIndex<'a> {
-    /// Builds the indexes in one pass.
+    /// An index over `snapshot`; nothing is computed yet.
     pub fn build(snapshot: &'a Snapshot) -> Self {
-        let mut index = SnapshotIndex::default();
-        for account in &snapshot.accounts {
-            for tunnel in &account.tunnels {
-                index
-                    .tunnels
-                    .insert(tunnel.tunnel.id.to_ascii_lowercase(), (account, tunnel));
-            }
+        SnapshotIndex {
+            snapshot,
+            tunnels: OnceCell::new(),
+            records_by_name: OnceCell::new(),
+            proxied_addresses: OnceCell::new(),
+            zones_by_name: OnceCell::new(),
         }
-        for zone in &snapshot.zones {
-            index.zones_by_name.insert(
-                zone.zone.name.trim_end_matches('.').to_ascii_lowercase(),
-                zone,
-            );
-            for record in &zone.dns_records {
-                index
-                    .records_by_name
-                    .entry(record.name.to_ascii_lowercase())
-                    .or_default()
-                    .push((zone, record));
-                if record.is_proxied()
-                    && matches!(record.record_type, RecordType::A | RecordType::Aaaa)
-                {
-                    if let Ok(ip) = record.content_str().trim().parse::<IpAddr>() {
-                        index
-                            .proxied_addresses
-                            .entry(ip)
-                            .or_default()
-                            .push((zone, record));
+    }
+
+    /// Tunnels by lowercase id, with their account.
+    pub fn tunnels(&self) -> &HashMap<Cow<'a, str>, (&'a AccountSnapshot, &'a TunnelSnapshot)> {
+        self.tunnels.get_or_init(|| {
+            let snapshot: &'a Snapshot = self.snapshot;
+            let mut map = HashMap::new();
+            for account in &snapshot.accounts {
+                for tunnel in &account.tunnels {
+                    map.insert(lowercase(&tunnel.tunnel.id), (account, tunnel));
+                }
+            }
+            map
+        })
+    }
+
+    /// DNS records by lowercase name, across zones.
+    pub fn records_by_name(
+        &self,
+    ) -> &HashMap<Cow<'a, str>, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>> {
+        self.records_by_name.get_or_init(|| {
+            let snapshot: &'a Snapshot = self.snapshot;
+            let count = snapshot.zones.iter().map(|z| z.dns_records.len()).sum();
+            let mut map: HashMap<Cow<'a, str>, Vec<_>> = HashMap::with_capacity(count);
+            for zone in &snapshot.zones {
+                for record in &zone.dns_records {
+                    map.entry(lowercase(&record.name))
+                        .or_default()
+                        .push((zone, record));
+                }
+            }
+            map
+        })
+    }
+
+    /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
+    /// addresses reveals the origin behind the proxy. Each list is sorted by record name, then zone
+    /// name, without duplicates, so that messages can quote the first few in O(1).
+    pub fn proxied_addresses(&self) -> &HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>> {
+        self.proxied_addresses.get_or_init(|| {
+            let snapshot: &'a Snapshot = self.snapshot;
+            let mut map: HashMap<IpAddr, Vec<_>> = HashMap::new();
+            for zone in &snapshot.zones {
+                for record in &zone.dns_records {
+                    if record.is_proxied()
+                        && matches!(record.record_type, RecordType::A | RecordType::Aaaa)
+                    {
+                        if let Ok(ip) = record.content_str().trim().parse::<IpAddr>() {
+                            map.entry(ip).or_default().push((zone, record));
+                        }
                     }
                 }
             }
-        }
-        for records in index.proxied_addresses.values_mut() {
-            records.sort_by(|(za, ra), (zb, rb)| {
-                (&ra.name, &za.zone.name).cmp(&(&rb.name, &zb.zone.name))
-            });
-            records
-                .dedup_by(|(za, ra), (zb, rb)| ra.name == rb.name && za.zone.name == zb.zone.name);
-        }
-        index
+            for records in map.values_mut() {
+                records.sort_by(|(za, ra), (zb, rb)| {
+                    (&ra.name, &za.zone.name).cmp(&(&rb.name, &zb.zone.name))
+                });
+                records.dedup_by(|(za, ra), (zb, rb)| {
+                    ra.name == rb.name && za.zone.name == zb.zone.name
+                });
+            }
+            map
+        })
+    }
+
+    /// Zones by lowercase name (without a trailing dot).
+    pub fn zones_by_name(&self) -> &HashMap<Cow<'a, str>, &'a ZoneSnapshot> {
+        self.zones_by_name.get_or_init(|| {
+            let snapshot: &'a Snapshot = self.snapshot;
+            snapshot
+                .zones
+                .iter()
+                .map(|zone| (lowercase(zone.zone.name.trim_end_matches('.')), zone))
+                .collect()
+        })
     }
 }
 

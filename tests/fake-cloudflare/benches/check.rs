@@ -52,6 +52,11 @@ fn child(path: &Path) -> Result<(), String> {
     let snapshot = Snapshot::from_json_slice(&bytes).map_err(|e| e.to_string())?;
     drop(bytes);
     let load = started.elapsed().as_secs_f64();
+    eprintln!(
+        "after load: rss {:.0} MiB, peak {:.0} MiB",
+        memory_mib("VmRSS:"),
+        memory_mib("VmHWM:")
+    );
     let started = Instant::now();
     let report = invariants::run(&snapshot, &Config::default());
     let run = started.elapsed().as_secs_f64();
@@ -69,6 +74,22 @@ fn main() -> Result<(), String> {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
+    if args.first().map(String::as_str) == Some("--five") {
+        // Profiling aid: the five built-in checks only, many times, on FILE.
+        let bytes =
+            std::fs::read(args.get(1).ok_or("--five needs a file")?).map_err(|e| e.to_string())?;
+        let snapshot = Snapshot::from_json_slice(&bytes).map_err(|e| e.to_string())?;
+        let config = Config {
+            checks: REGO_EQUIVALENTS.iter().map(|s| s.to_string()).collect(),
+            ..Config::default()
+        };
+        let started = Instant::now();
+        for _ in 0..20 {
+            std::hint::black_box(invariants::run(&snapshot, &config));
+        }
+        println!("{:.2} ms per run", started.elapsed().as_secs_f64() * 50.0);
+        return Ok(());
+    }
     if args.first().map(String::as_str) == Some("--child") {
         return child(Path::new(args.get(1).ok_or("--child needs a file")?));
     }

@@ -451,7 +451,7 @@ fn zone_has_gap(ctx: &ZoneContext<'_>, zone: &ZoneSnapshot, section: &str) -> bo
 fn owning_zone<'a>(ctx: &ZoneContext<'a>, name: &str) -> Option<&'a ZoneSnapshot> {
     let mut candidate = name;
     loop {
-        if let Some(zone) = ctx.index.zones_by_name.get(candidate) {
+        if let Some(zone) = ctx.index.zones_by_name().get(candidate) {
             return Some(zone);
         }
         candidate = candidate.split_once('.')?.1;
@@ -460,7 +460,7 @@ fn owning_zone<'a>(ctx: &ZoneContext<'a>, name: &str) -> Option<&'a ZoneSnapshot
 
 fn has_records(ctx: &ZoneContext<'_>, name: &str) -> bool {
     ctx.index
-        .records_by_name
+        .records_by_name()
         .get(name)
         .is_some_and(|r| !r.is_empty())
 }
@@ -474,7 +474,7 @@ fn exists_in_zone(ctx: &ZoneContext<'_>, zone: &ZoneSnapshot, target: &str) -> O
     let mut name = target;
     while name != apex {
         // An NS delegation at or above the target hands it to other servers.
-        let delegated = ctx.index.records_by_name.get(name).is_some_and(|rs| {
+        let delegated = ctx.index.records_by_name().get(name).is_some_and(|rs| {
             rs.iter()
                 .any(|(z, r)| std::ptr::eq(*z, zone) && r.record_type == RecordType::Ns)
         });
@@ -724,7 +724,7 @@ fn proxied_with(ctx: &ZoneContext<'_>, ip: &IpAddr) -> Option<String> {
     // The index keeps each list sorted and deduplicated: quote the first five, count the rest.
     // Shared origins can have thousands of proxied names; formatting them all per record would
     // make the check quadratic.
-    let records = ctx.index.proxied_addresses.get(ip)?;
+    let records = ctx.index.proxied_addresses().get(ip)?;
     let names: Vec<String> = records
         .iter()
         .take(5)
@@ -929,7 +929,7 @@ fn tunnel_target_exists(ctx: &ZoneContext<'_>, out: &mut Evaluation) {
             );
             continue;
         }
-        match ctx.index.tunnels.get(&id) {
+        match ctx.index.tunnels().get(id.as_str()) {
             Some((account, tunnel)) => {
                 let name = tunnel.tunnel.name.get().cloned().unwrap_or_default();
                 if tunnel.tunnel.is_deleted() {

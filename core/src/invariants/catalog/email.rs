@@ -793,8 +793,8 @@ fn count_into(ctx: &ZoneContext<'_>, text: &str, tally: &mut LookupCount, path: 
         }
         let nested: Vec<String> = ctx
             .index
-            .records_by_name
-            .get(&target)
+            .records_by_name()
+            .get(target.as_str())
             .into_iter()
             .flatten()
             .filter_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)))
@@ -875,8 +875,8 @@ fn all_verdict(ctx: &ZoneContext<'_>, name: &str, text: &str, depth: usize) -> (
                 let target = fqdn(target);
                 let nested = ctx
                     .index
-                    .records_by_name
-                    .get(&target)
+                    .records_by_name()
+                    .get(target.as_str())
                     .into_iter()
                     .flatten()
                     .find_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)));

@@ -277,7 +277,7 @@ fn hostname_routed(ctx: &AccountContext<'_>, out: &mut Evaluation) {
             let wildcard = key.split_once('.').map(|(_, parent)| format!("*.{parent}"));
             let records: Vec<_> = std::iter::once(key.as_str())
                 .chain(wildcard.as_deref())
-                .filter_map(|n| ctx.index.records_by_name.get(n))
+                .filter_map(|n| ctx.index.records_by_name().get(n))
                 .flatten()
                 .collect();
             let to_us = records.iter().find(|(_, r)| {
