@@ -11,14 +11,17 @@ use crate::snapshot::{
     AccountSnapshot, DnsRecord, RecordType, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
 };
 
+/// DNS records of the snapshot with their zones.
+pub type ZoneRecords<'a> = Vec<(&'a ZoneSnapshot, &'a DnsRecord)>;
+
 /// Lookups shared by every check of a run. Each is built on first use, so a run of a few checks
 /// pays only for the lookups those checks need.
 #[derive(Debug)]
 pub struct SnapshotIndex<'a> {
     snapshot: &'a Snapshot,
     tunnels: OnceCell<HashMap<Cow<'a, str>, (&'a AccountSnapshot, &'a TunnelSnapshot)>>,
-    records_by_name: OnceCell<HashMap<Cow<'a, str>, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>>,
-    proxied_addresses: OnceCell<HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>>>,
+    records_by_name: OnceCell<HashMap<Cow<'a, str>, ZoneRecords<'a>>>,
+    proxied_addresses: OnceCell<HashMap<IpAddr, ZoneRecords<'a>>>,
     zones_by_name: OnceCell<HashMap<Cow<'a, str>, &'a ZoneSnapshot>>,
 }
 
@@ -58,9 +61,7 @@ impl<'a> SnapshotIndex<'a> {
     }
 
     /// DNS records by lowercase name, across zones.
-    pub fn records_by_name(
-        &self,
-    ) -> &HashMap<Cow<'a, str>, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>> {
+    pub fn records_by_name(&self) -> &HashMap<Cow<'a, str>, ZoneRecords<'a>> {
         self.records_by_name.get_or_init(|| {
             let snapshot: &'a Snapshot = self.snapshot;
             let count = snapshot.zones.iter().map(|z| z.dns_records.len()).sum();
@@ -79,7 +80,7 @@ impl<'a> SnapshotIndex<'a> {
     /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
     /// addresses reveals the origin behind the proxy. Each list is sorted by record name, then zone
     /// name, without duplicates, so that messages can quote the first few in O(1).
-    pub fn proxied_addresses(&self) -> &HashMap<IpAddr, Vec<(&'a ZoneSnapshot, &'a DnsRecord)>> {
+    pub fn proxied_addresses(&self) -> &HashMap<IpAddr, ZoneRecords<'a>> {
         self.proxied_addresses.get_or_init(|| {
             let snapshot: &'a Snapshot = self.snapshot;
             let mut map: HashMap<IpAddr, Vec<_>> = HashMap::new();
