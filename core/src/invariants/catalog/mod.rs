@@ -7,6 +7,7 @@
 mod bots;
 mod dns;
 mod email;
+mod expressions;
 mod tls;
 mod tunnels;
 mod waf;
@@ -67,6 +68,7 @@ pub fn all() -> impl Iterator<Item = &'static Check> {
         dns::CHECKS,
         email::CHECKS,
         waf::CHECKS,
+        expressions::CHECKS,
         bots::CHECKS,
         tunnels::CHECKS,
     ]
