@@ -36,6 +36,9 @@ enum Command {
     Snapshot(commands::snapshot::Args),
     /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
     VerifyToken(commands::verify_token::Args),
+    /// WAF intelligence: validate expressions, analyze rules, simulate requests, propose rules.
+    #[command(subcommand)]
+    Waf(commands::waf::Command),
     /// Check that snapshot files are well formed; prints each error with its JSON path.
     Validate(commands::validate::Args),
 }
@@ -48,6 +51,7 @@ fn main() {
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Waf(command) => commands::waf::run(command),
     };
     let code = match result {
         Ok(code) => code,

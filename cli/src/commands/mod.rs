@@ -5,3 +5,4 @@ pub mod compliance;
 pub mod snapshot;
 pub mod validate;
 pub mod verify_token;
+pub mod waf;

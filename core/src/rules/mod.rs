@@ -44,6 +44,7 @@
 //! ```
 
 mod ast;
+pub mod batch;
 mod check;
 mod error;
 mod eval;
