@@ -15,6 +15,7 @@
 pub mod api;
 pub mod compliance;
 pub mod error;
+pub mod intel;
 pub mod invariants;
 pub mod permissions;
 pub mod report;
