@@ -73,6 +73,15 @@ pub enum Error {
         span_end: usize,
     },
 
+    /// A zone named by the caller is not in the snapshot.
+    #[error("zone {zone:?} is not in the snapshot (zones: {known})")]
+    UnknownZone {
+        /// The name asked for.
+        zone: String,
+        /// The zones the snapshot has, comma separated.
+        known: String,
+    },
+
     // ---- API client (`cfcp::api`) -------------------------------------------------------------
     /// The client could not be configured: no credentials, a bad base URL, ...
     #[error("API client configuration: {message}")]

@@ -21,5 +21,6 @@ pub mod permissions;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod waf;
 
 pub use error::{Error, Result};
