@@ -128,3 +128,126 @@ fn conformance_batch_agrees_with_the_labelled_corpus() {
         disagreements.join("\n")
     );
 }
+
+fn demo() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/snapshots/demo.json")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn analyze_finds_the_planted_problems() {
+    let out = cfcp(&["waf", "analyze", &demo(), "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for planted in [
+        "waf_skip_too_broad",
+        "waf_managed_log_only",
+        "waf_deprecated_field",
+        "waf_condition_never_matches",
+    ] {
+        assert!(text.contains(planted), "missing {planted}");
+    }
+    let analysis: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(analysis["format"], "cfcp.waf-analysis/v1");
+}
+
+#[test]
+fn simulate_prints_the_trace_and_final_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let request = dir.path().join("req.json");
+    std::fs::write(&request, r#"{"method":"GET","host":"acme-shop.com","path":"/wp-login.php","client_ip":"203.0.113.9"}"#).unwrap();
+    let out = cfcp(
+        &[
+            "waf",
+            "simulate",
+            &demo(),
+            "--zone",
+            "acme-shop.com",
+            "--request",
+            request.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let trace: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trace["final_action"], "block");
+    let out = cfcp(
+        &[
+            "waf",
+            "simulate",
+            &demo(),
+            "--zone",
+            "nope.example",
+            "--request",
+            request.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("acme-shop.com"),
+        "names the known zones"
+    );
+}
+
+#[test]
+fn propose_writes_api_calls_hcl_and_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("drop.txt");
+    std::fs::write(&feed, "; Spamhaus DROP\n1.10.16.0/20 ; SBL256894\n45.155.205.0/24 ; SBL593912\ngarbage line here\n10.0.0.0/8 ; SBL1\n").unwrap();
+    let out_dir = dir.path().join("out");
+    let out = cfcp(
+        &[
+            "waf",
+            "propose",
+            "--intel",
+            feed.to_str().unwrap(),
+            "--format",
+            "spamhaus-drop",
+            "--snapshot",
+            &demo(),
+            "--zone",
+            "acme-api.io",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a garbage line is reported: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drop.txt:4"));
+    let hcl = std::fs::read_to_string(out_dir.join("main.tf")).unwrap();
+    assert!(
+        hcl.contains("1.10.16.0/20")
+            && hcl.contains("45.155.205.0/24")
+            && !hcl.contains("10.0.0.0/8"),
+        "{hcl}"
+    );
+    let calls: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("proposal.json")).unwrap())
+            .unwrap();
+    assert!(calls.as_array().unwrap().len() >= 2);
+    assert!(out_dir.join("summary.md").exists());
+}
+
+#[test]
+fn gaps_report_gaps_with_proposals() {
+    let out = cfcp(&["waf", "gaps", &demo(), "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["format"], "cfcp.waf-gaps/v1");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme-internal.net"));
+}
