@@ -985,6 +985,65 @@ mod tests {
     }
 
     #[test]
+    fn enterprise_plans_get_the_larger_budget() {
+        let mut demo = crate::snapshot::demo();
+        let zone = demo
+            .zones
+            .iter_mut()
+            .find(|z| z.zone.name == "acme-api.io")
+            .unwrap();
+        zone.zone.plan = crate::snapshot::Field::Value(
+            serde_json::json!({"id": "enterprise", "name": "Enterprise Website"}),
+        );
+        assert_eq!(
+            item_budget(&demo, Some("acme-api.io")),
+            ENTERPRISE_ITEM_LIMIT - 6
+        );
+        assert_eq!(item_budget(&demo, Some("acme-shop.com")), ITEM_LIMIT - 6);
+        assert_eq!(item_budget(&demo, None), ENTERPRISE_ITEM_LIMIT - 6);
+    }
+
+    #[test]
+    fn inline_sets_and_single_addresses_count_as_covered_only_when_alone() {
+        let mut demo = crate::snapshot::demo();
+        let zone = demo
+            .zones
+            .iter_mut()
+            .find(|z| z.zone.name == "acme-api.io")
+            .unwrap();
+        let rules = &mut zone.rulesets[0].rules;
+        rules[0].expression = crate::snapshot::Field::Value(
+            "ip.src in {45.155.205.0/24 91.92.109.1..91.92.109.20} or ip.src eq 185.220.101.4"
+                .into(),
+        );
+        // Narrowed by a path: does not block the address everywhere.
+        rules[3].expression = crate::snapshot::Field::Value(
+            r#"ip.src in {194.26.29.0/24} and http.request.uri.path eq "/admin""#.into(),
+        );
+        rules[3].enabled = crate::snapshot::Field::Value(true);
+        let (nets, sources) = already_blocked(&demo, Some("acme-api.io"));
+        let nets: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        assert!(nets.contains(&"45.155.205.0/24".to_string()));
+        assert!(nets.contains(&"91.92.109.16/30".to_string()));
+        assert!(nets.contains(&"185.220.101.4/32".to_string()));
+        assert!(!nets.iter().any(|n| n.starts_with("194.26.29.")));
+        assert_eq!(sources.len(), 2);
+        let out = normalise(
+            &indicators(&[
+                "45.155.205.7",
+                "91.92.109.16/30",
+                "185.220.101.4",
+                "194.26.29.0/24",
+            ]),
+            &demo,
+            Some("acme-api.io"),
+            &NormaliseOptions::default(),
+        );
+        assert_eq!(strings(&out), ["194.26.29.0/24"]);
+        assert_eq!(out.covered, 3);
+    }
+
+    #[test]
     fn subtract_edges() {
         assert_eq!(subtract(&[(0, 10)], &[(0, 10)]), []);
         assert_eq!(subtract(&[(0, 10)], &[(3, 4)]), [(0, 2), (5, 10)]);

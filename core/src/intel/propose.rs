@@ -870,6 +870,30 @@ mod tests {
     }
 
     #[test]
+    fn plan_list_limits_are_warned_about() {
+        let mut demo = crate::snapshot::demo();
+        let n = normalised(&["45.155.205.0/24"], &demo, None);
+        let p = propose(&n, &demo, None, &ProposeOptions::new("new_list")).unwrap();
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        for zone in &mut demo.zones {
+            zone.zone.plan = crate::snapshot::Field::Value(json!({"name": "Free Website"}));
+        }
+        let p = propose(&n, &demo, None, &ProposeOptions::new("new_list")).unwrap();
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].contains("allows 1"));
+        assert!(p.summary_markdown.contains("allows 1"));
+    }
+
+    #[test]
+    fn a_list_of_another_kind_is_an_error() {
+        let mut demo = crate::snapshot::demo();
+        demo.accounts[0].lists[0].list.kind = crate::snapshot::Field::Value(ListKind::Asn);
+        let n = normalised(&["45.155.205.0/24"], &demo, None);
+        let err = propose(&n, &demo, None, &ProposeOptions::new("acme_blocklist")).unwrap_err();
+        assert!(err.to_string().contains("asn list"), "{err}");
+    }
+
+    #[test]
     fn item_comments_and_addresses() {
         let demo = crate::snapshot::demo();
         let n = normalised(

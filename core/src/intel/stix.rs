@@ -476,6 +476,25 @@ mod tests {
     }
 
     #[test]
+    fn inputs_other_than_a_bundle() {
+        let now = time::macros::datetime!(2026-11-01 12:00 UTC);
+        let one = r#"{"type":"indicator","id":"indicator--1","pattern":"[ipv4-addr:value = '91.92.109.14']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}"#;
+        assert_eq!(parse(one, now).indicators.len(), 1);
+        let array = format!("[{one},\n{{\"type\":\"indicator\",\"id\":\"indicator--2\",\"pattern\":\"[ipv4-addr:value = '1.2.3.4']\",\"valid_from\":\"yesterday\"}}]");
+        let feed = parse(&array, now);
+        assert_eq!(feed.indicators.len(), 1);
+        assert_eq!(feed.error_count, 1);
+        assert_eq!(feed.errors[0].line, 2);
+        assert!(feed.errors[0].message.contains("not an RFC 3339 timestamp"));
+        let feed = parse("{\"type\": \"bundle\",\n  \"objects\": [1, 2", now);
+        assert_eq!(feed.errors[0].line, 2);
+        assert!(parse("{\"type\": \"bundle\"}", now).errors[0]
+            .message
+            .contains("no \"objects\""));
+        assert_eq!(parse("42", now).error_count, 1);
+    }
+
+    #[test]
     fn narrowing_patterns_are_rejected() {
         for pattern in [
             "[ipv4-addr:value = '1.2.3.4' AND network-traffic:dst_port = 443]",
