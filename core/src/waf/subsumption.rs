@@ -389,7 +389,7 @@ fn simplify(node: Node) -> Node {
             match out.len() {
                 0 => Node::Const(true),
                 1 => out.pop().unwrap_or(Node::Const(true)),
-                _ => Node::And(out),
+                _ => Node::And(atoms_first(out)),
             }
         }
         Node::Or(items) => {
@@ -405,11 +405,18 @@ fn simplify(node: Node) -> Node {
             match out.len() {
                 0 => Node::Const(false),
                 1 => out.pop().unwrap_or(Node::Const(false)),
-                _ => Node::Or(out),
+                _ => Node::Or(atoms_first(out)),
             }
         }
         other => other,
     }
+}
+
+/// Atoms before compound children: `covers` answers most questions from the atoms alone, and
+/// `all`/`any` stop at the first atom that decides.
+fn atoms_first(mut items: Vec<Node>) -> Vec<Node> {
+    items.sort_by_key(|n| !matches!(n, Node::Atom(_)));
+    items
 }
 
 // ---- set algebra ---------------------------------------------------------------------------------
