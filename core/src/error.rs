@@ -174,6 +174,43 @@ pub enum Error {
         /// The request.
         context: Box<ApiContext>,
     },
+
+    // ---- Audit trail (`cfcp::audit`) ---------------------------------------------------------
+    /// A file of the audit trail (the log, the key or its `.pub`) could not be read or written.
+    #[error("audit {what} {path}: {action}: {source}")]
+    AuditIo {
+        /// `log`, `key` or `public key`.
+        what: &'static str,
+        /// The file.
+        path: String,
+        /// What was being done (`open`, `append`, `fsync`, ...).
+        action: &'static str,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Another process (or another handle in this one) holds the audit log's exclusive lock.
+    #[error("audit log {path} is locked by another writer: only one process may append to it at a time; stop the other cfcp or use a different log file")]
+    AuditLocked {
+        /// The log file.
+        path: String,
+    },
+    /// An audit signing or public key file is malformed or unsafe (never includes key bytes).
+    #[error("audit key {path}: {message}")]
+    AuditKey {
+        /// The key file.
+        path: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// The audit log cannot be appended to: it fails verification, a write failed earlier, or an
+    /// entry could not be built.
+    #[error("audit log {path}: {message}")]
+    AuditLog {
+        /// The log file.
+        path: String,
+        /// What is wrong (line and sequence number where known) and what to do.
+        message: String,
+    },
 }
 
 /// One `{code, message}` of a Cloudflare envelope's `errors` or `messages`.

@@ -13,6 +13,7 @@
 //! ```
 
 pub mod api;
+pub mod audit;
 pub mod compliance;
 pub mod error;
 pub mod intel;
