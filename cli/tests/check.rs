@@ -367,3 +367,42 @@ fn compliance_maps_findings_to_controls() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("pci-dss-4.0.1"));
 }
+
+#[test]
+fn waf_flag_adds_rule_analysis_and_gap_findings_under_the_same_waivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = write(
+        &dir,
+        "w.json",
+        r#"[{"check_id":"waf_skip_too_broad","resource":"*","reason":"partner contract","expires":"2099-01-01"}]"#,
+    );
+    let out = cfcp(
+        &[],
+        &[
+            "check",
+            "--waf",
+            "--format",
+            "json",
+            "--waivers",
+            waivers.to_str().unwrap(),
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    let status_of = |id: &str| {
+        findings
+            .iter()
+            .filter(|f| f["check_id"] == id)
+            .map(|f| f["status"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(status_of("waf_skip_too_broad"), vec!["MUTED"]);
+    assert!(status_of("waf_gap_sqli_xss").contains(&"FAIL".to_owned()));
+    let without: Value =
+        serde_json::from_slice(&cfcp(&[], &["check", "--format", "json"]).stdout).unwrap();
+    assert!(!without["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["check_id"] == "waf_skip_too_broad"));
+}

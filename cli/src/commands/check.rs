@@ -167,6 +167,7 @@ pub(crate) fn check(
     let mut config = Config {
         zones: args.zones.clone(),
         now: Some(crate::env::now()),
+        include_waf: args.waf,
         ..Config::default()
     };
     if let Some(path) = &args.waivers {
@@ -195,6 +196,9 @@ pub struct CheckOptions {
     /// Waivers (JSON: [{check_id, resource, reason, expires}]).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// Also report the WAF analysis (rule lint, managed rules, rate limits) and threat-class gaps.
+    #[arg(long)]
+    pub waf: bool,
 }
 
 fn read_policies(dir: &Path) -> Result<Vec<(String, String)>, CliError> {

@@ -115,7 +115,27 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
         }
     }
 
-    (checks.len(), findings)
+    let mut count = checks.len();
+    if config.include_waf {
+        // The WAF analysis and the gap report speak the same finding language; they run once per
+        // snapshot (not per zone) because they look across phases and rulesets.
+        let mut waf = crate::waf::analyze(snapshot, None).findings();
+        waf.extend(crate::waf::gaps::gap_findings(
+            snapshot,
+            &crate::waf::gaps::GapPolicy::default(),
+        ));
+        let waf_checks: std::collections::BTreeSet<String> =
+            waf.iter().map(|f| f.check_id.to_string()).collect();
+        count += waf_checks.len();
+        findings.extend(waf.into_iter().filter(|f| {
+            config.selects_check(&f.check_id)
+                && f.resource
+                    .zone
+                    .as_deref()
+                    .map_or(true, |z| config.selects_zone(z))
+        }));
+    }
+    (count, findings)
 }
 
 fn account_of(zone: &ZoneSnapshot) -> &str {

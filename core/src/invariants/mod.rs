@@ -171,6 +171,9 @@ pub struct Config {
     pub waivers: Vec<Waiver>,
     /// "Now", for waiver expiry. `None` uses the snapshot's `taken_at`.
     pub now: Option<Timestamp>,
+    /// Also run the WAF analysis (`waf_*` rule findings) and the threat-class gap report
+    /// (`waf_gap_*`), with the same waivers and filters.
+    pub include_waf: bool,
 }
 
 impl Config {
