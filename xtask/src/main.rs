@@ -130,6 +130,7 @@ fn run_step(step: &Step) -> Result<(), String> {
 const BENCHES: &[(&str, &str)] = &[
     ("snapshot", "fake-cloudflare"),
     ("check", "fake-cloudflare"),
+    ("rules", "bench-rules"),
 ];
 
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {

@@ -311,7 +311,8 @@ impl Checker {
 
     fn comparison(&mut self, c: &Comparison) -> Result<Ty, RulesError> {
         let lhs = self.value(&c.lhs)?;
-        let what = shorten(&c.lhs.to_string());
+        // Described only when an error needs it: formatting it for every comparison is costly.
+        let what = Described(&c.lhs);
         let op = c.op.as_str();
         let rhs_span = c.rhs.span;
         let result = if lhs.each {
@@ -383,7 +384,7 @@ impl Checker {
                 Rhs::Set(items) => set_of(items, "strings", |i| matches!(i, SetItem::String(_)))?,
                 Rhs::List(ListRef::Custom(_)) => {}
                 Rhs::List(list @ ListRef::Managed(_)) => {
-                    return Err(managed_list_error(list, &what, rhs_span))
+                    return Err(managed_list_error(list, &what.to_string(), rhs_span))
                 }
                 _ => return Err(mismatch("a set of strings or a list")),
             },
@@ -407,7 +408,7 @@ impl Checker {
                 })?,
                 Rhs::List(ListRef::Custom(_)) => {}
                 Rhs::List(list @ ListRef::Managed(_)) => {
-                    return Err(managed_list_error(list, &what, rhs_span))
+                    return Err(managed_list_error(list, &what.to_string(), rhs_span))
                 }
                 _ => return Err(mismatch("a set of integers or a list")),
             },
@@ -942,6 +943,15 @@ fn set_of(
         }
     }
     Ok(())
+}
+
+/// A value as error messages name it (shortened), formatted only when displayed.
+struct Described<'a>(&'a Value);
+
+impl std::fmt::Display for Described<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&shorten(&self.0.to_string()))
+    }
 }
 
 fn managed_list_error(list: &ListRef, what: &str, span: Span) -> RulesError {

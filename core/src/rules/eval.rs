@@ -5,6 +5,7 @@
 //! missing value (an absent map key, an index past the end, an absent IP) makes every comparison
 //! on it false and propagates through functions.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
@@ -171,8 +172,25 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
-    fn first_header(&self, name: &str) -> String {
-        self.header_values(name).next().unwrap_or("").to_owned()
+    fn first_header_ref<'a>(&'a self, name: &'a str) -> &'a str {
+        self.header_values(name).next().unwrap_or("")
+    }
+
+    /// Every value of a header joined with `separator`, borrowed when there is at most one.
+    fn joined<'a>(&'a self, name: &'a str, separator: &str) -> Cow<'a, str> {
+        let mut values = self.header_values(name);
+        match (values.next(), values.next()) {
+            (None, _) => Cow::Borrowed(""),
+            (Some(one), None) => Cow::Borrowed(one),
+            (Some(a), Some(b)) => {
+                let mut out = format!("{a}{separator}{b}");
+                for v in values {
+                    out.push_str(separator);
+                    out.push_str(v);
+                }
+                Cow::Owned(out)
+            }
+        }
     }
 
     fn uri(&self) -> String {
@@ -212,71 +230,41 @@ impl Request {
         if let Some(json) = self.fields.get(name) {
             return from_json(json, ty);
         }
+        if let Some(source) = Source::of(name, ty) {
+            return self.source(source).map(Scalar::into_value);
+        }
         use FieldValue as V;
         let strings =
             |items: Vec<String>| Some(V::Array(items.into_iter().map(V::String).collect()));
         let multimap = |pairs: Vec<(String, String)>| Some(V::Map(group(pairs)));
-        Some(match name {
-            "http.request.method" => V::String(self.method.clone()),
-            "http.host" => V::String(self.host.clone()),
-            "http.request.uri.path" | "raw.http.request.uri.path" => V::String(self.path.clone()),
-            "http.request.uri.query" | "raw.http.request.uri.query" => {
-                V::String(self.query.clone())
-            }
-            "http.request.uri" | "raw.http.request.uri" => V::String(self.uri()),
-            "http.request.full_uri" | "raw.http.request.full_uri" => {
-                V::String(format!("{}://{}{}", self.scheme, self.host, self.uri()))
-            }
-            "http.request.uri.path.extension" | "raw.http.request.uri.path.extension" => {
-                let last = self.path.rsplit('/').next().unwrap_or("");
-                let ext = last.rsplit_once('.').map_or("", |(_, e)| e);
-                V::String(if name.starts_with("raw.") {
-                    ext.to_owned()
-                } else {
-                    ext.to_ascii_lowercase()
-                })
-            }
+        match name {
             "http.request.uri.args" | "raw.http.request.uri.args" => {
-                return multimap(split_pairs(&self.query, '&'))
+                multimap(split_pairs(&self.query, '&'))
             }
-            "http.request.uri.args.names" | "raw.http.request.uri.args.names" => {
-                return strings(
-                    split_pairs(&self.query, '&')
-                        .into_iter()
-                        .map(|(n, _)| n)
-                        .collect(),
-                )
-            }
-            "http.request.uri.args.values" | "raw.http.request.uri.args.values" => {
-                return strings(
-                    split_pairs(&self.query, '&')
-                        .into_iter()
-                        .map(|(_, v)| v)
-                        .collect(),
-                )
-            }
-            "http.request.headers" => {
-                return multimap(
-                    self.headers
-                        .iter()
-                        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
-                        .collect(),
-                )
-            }
+            "http.request.uri.args.names" | "raw.http.request.uri.args.names" => strings(
+                split_pairs(&self.query, '&')
+                    .into_iter()
+                    .map(|(n, _)| n)
+                    .collect(),
+            ),
+            "http.request.uri.args.values" | "raw.http.request.uri.args.values" => strings(
+                split_pairs(&self.query, '&')
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect(),
+            ),
+            "http.request.headers" => multimap(
+                self.headers
+                    .iter()
+                    .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+                    .collect(),
+            ),
             "http.request.headers.names" => {
-                return strings(self.headers.iter().map(|(n, _)| n.clone()).collect())
+                strings(self.headers.iter().map(|(n, _)| n.clone()).collect())
             }
             "http.request.headers.values" => {
-                return strings(self.headers.iter().map(|(_, v)| v.clone()).collect())
+                strings(self.headers.iter().map(|(_, v)| v.clone()).collect())
             }
-            "http.user_agent" => V::String(self.first_header("user-agent")),
-            "http.referer" => V::String(self.first_header("referer")),
-            "http.x_forwarded_for" => V::String(
-                self.header_values("x-forwarded-for")
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            ),
-            "http.cookie" => V::String(self.header_values("cookie").collect::<Vec<_>>().join("; ")),
             "http.request.cookies" => {
                 let text = self.header_values("cookie").collect::<Vec<_>>().join("; ");
                 let pairs = text
@@ -287,45 +275,250 @@ impl Request {
                         (percent_decode(n, false), v.to_owned())
                     })
                     .collect();
-                return multimap(pairs);
+                multimap(pairs)
             }
-            "http.request.version" => V::String(self.http_version.clone()),
-            "http.request.timestamp.sec" => V::Int(self.timestamp_sec),
-            "http.request.body.raw" => V::String(self.body.clone()),
-            "http.request.body.size" => V::Int(self.body.len() as i64),
-            "http.request.body.form" => return multimap(self.form()),
+            "http.request.body.form" => multimap(self.form()),
             "http.request.body.form.names" => {
-                return strings(self.form().into_iter().map(|(n, _)| n).collect())
+                strings(self.form().into_iter().map(|(n, _)| n).collect())
             }
             "http.request.body.form.values" => {
-                return strings(self.form().into_iter().map(|(_, v)| v).collect())
+                strings(self.form().into_iter().map(|(_, v)| v).collect())
             }
-            "http.request.body.mime" => {
-                let ct = self.first_header("content-type");
-                V::String(ct.split(';').next().unwrap_or("").trim().to_owned())
+            _ => default_of(ty),
+        }
+    }
+
+    /// The value of a scalar field, borrowed from the request where it can be (`None` when
+    /// missing). `name` is the field's name, for the `fields` override.
+    #[inline]
+    pub(crate) fn scalar(&self, name: &str, source: Source) -> Option<Scalar<'_>> {
+        if !self.fields.is_empty() {
+            if let Some(json) = self.fields.get(name) {
+                return overridden(json, source);
             }
-            "http.response.code" => V::Int(self.response_code),
-            "ip.src" => V::Ip(self.client_ip?),
-            "ip.src.country" | "ip.geoip.country" => V::String(self.country.clone()),
-            "ip.src.continent" | "ip.geoip.continent" => V::String(self.continent.clone()),
-            "ip.src.asnum" | "ip.geoip.asnum" => V::Int(self.asn),
-            "ssl" => V::Bool(self.scheme.eq_ignore_ascii_case("https")),
-            "cf.edge.server_port" => V::Int(if self.scheme.eq_ignore_ascii_case("https") {
-                443
+        }
+        self.source(source)
+    }
+
+    #[inline]
+    fn source(&self, source: Source) -> Option<Scalar<'_>> {
+        use Cow::{Borrowed, Owned};
+        use Scalar::{Bool, Int, Str};
+        let https = || self.scheme.eq_ignore_ascii_case("https");
+        Some(match source {
+            Source::Method => Str(Borrowed(&self.method)),
+            Source::Host => Str(Borrowed(&self.host)),
+            Source::Path => Str(Borrowed(&self.path)),
+            Source::Query => Str(Borrowed(&self.query)),
+            Source::Uri => Str(if self.query.is_empty() {
+                Borrowed(&self.path)
             } else {
-                80
+                Owned(self.uri())
             }),
-            "cf.bot_management.score" => V::Int(self.bot_score),
-            "cf.bot_management.verified_bot" | "cf.client.bot" => V::Bool(self.verified_bot),
-            "cf.waf.score" => V::Int(self.waf_score),
-            "cf.waf.score.sqli" => V::Int(self.waf_score_sqli),
-            "cf.waf.score.xss" => V::Int(self.waf_score_xss),
-            "cf.waf.score.rce" => V::Int(self.waf_score_rce),
-            "cf.threat_score" => V::Int(self.threat_score),
-            "cf.tls_version" => V::String(self.tls_version.clone()),
-            _ => return default_of(ty),
+            Source::FullUri => Str(Owned(format!(
+                "{}://{}{}",
+                self.scheme,
+                self.host,
+                self.uri()
+            ))),
+            Source::Extension { raw } => {
+                let last = self.path.rsplit('/').next().unwrap_or("");
+                let ext = last.rsplit_once('.').map_or("", |(_, e)| e);
+                Str(if raw || !ext.bytes().any(|b| b.is_ascii_uppercase()) {
+                    Borrowed(ext)
+                } else {
+                    Owned(ext.to_ascii_lowercase())
+                })
+            }
+            Source::UserAgent => Str(Borrowed(self.first_header_ref("user-agent"))),
+            Source::Referer => Str(Borrowed(self.first_header_ref("referer"))),
+            Source::XForwardedFor => Str(self.joined("x-forwarded-for", ", ")),
+            Source::Cookie => Str(self.joined("cookie", "; ")),
+            Source::HttpVersion => Str(Borrowed(&self.http_version)),
+            Source::Timestamp => Int(self.timestamp_sec),
+            Source::BodyRaw => Str(Borrowed(&self.body)),
+            Source::BodySize => Int(self.body.len() as i64),
+            Source::BodyMime => {
+                let ct = self.first_header_ref("content-type");
+                Str(Borrowed(ct.split(';').next().unwrap_or("").trim()))
+            }
+            Source::ResponseCode => Int(self.response_code),
+            Source::ClientIp => Scalar::Ip(self.client_ip?),
+            Source::Country => Str(Borrowed(&self.country)),
+            Source::Continent => Str(Borrowed(&self.continent)),
+            Source::Asn => Int(self.asn),
+            Source::Ssl => Bool(https()),
+            Source::ServerPort => Int(if https() { 443 } else { 80 }),
+            Source::BotScore => Int(self.bot_score),
+            Source::VerifiedBot => Bool(self.verified_bot),
+            Source::WafScore => Int(self.waf_score),
+            Source::WafScoreSqli => Int(self.waf_score_sqli),
+            Source::WafScoreXss => Int(self.waf_score_xss),
+            Source::WafScoreRce => Int(self.waf_score_rce),
+            Source::ThreatScore => Int(self.threat_score),
+            Source::TlsVersion => Str(Borrowed(&self.tls_version)),
+            Source::DefaultBool => Bool(false),
+            Source::DefaultInt => Int(0),
+            Source::DefaultString => Str(Borrowed("")),
+            Source::DefaultBytes => Str(Borrowed("")),
+            Source::MissingIp => return None,
         })
     }
+}
+
+/// Where a scalar field's value comes from in a [`Request`] (resolved from the name once, so
+/// that evaluation does not compare names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    Method,
+    Host,
+    Path,
+    Query,
+    Uri,
+    FullUri,
+    Extension {
+        raw: bool,
+    },
+    UserAgent,
+    Referer,
+    XForwardedFor,
+    Cookie,
+    HttpVersion,
+    Timestamp,
+    BodyRaw,
+    BodySize,
+    BodyMime,
+    ResponseCode,
+    ClientIp,
+    Country,
+    Continent,
+    Asn,
+    Ssl,
+    ServerPort,
+    BotScore,
+    VerifiedBot,
+    WafScore,
+    WafScoreSqli,
+    WafScoreXss,
+    WafScoreRce,
+    ThreatScore,
+    TlsVersion,
+    /// A Boolean field the request does not model: false.
+    DefaultBool,
+    /// An Int field the request does not model: 0.
+    DefaultInt,
+    /// A String field the request does not model: empty.
+    DefaultString,
+    /// A Bytes field the request does not model: empty.
+    DefaultBytes,
+    /// An IP field the request does not model: missing.
+    MissingIp,
+}
+
+impl Source {
+    /// The source of the scalar field `name` of type `ty`; `None` for arrays and maps.
+    pub(crate) fn of(name: &str, ty: FieldType) -> Option<Source> {
+        Some(match name {
+            "http.request.method" => Source::Method,
+            "http.host" => Source::Host,
+            "http.request.uri.path" | "raw.http.request.uri.path" => Source::Path,
+            "http.request.uri.query" | "raw.http.request.uri.query" => Source::Query,
+            "http.request.uri" | "raw.http.request.uri" => Source::Uri,
+            "http.request.full_uri" | "raw.http.request.full_uri" => Source::FullUri,
+            "http.request.uri.path.extension" => Source::Extension { raw: false },
+            "raw.http.request.uri.path.extension" => Source::Extension { raw: true },
+            "http.user_agent" => Source::UserAgent,
+            "http.referer" => Source::Referer,
+            "http.x_forwarded_for" => Source::XForwardedFor,
+            "http.cookie" => Source::Cookie,
+            "http.request.version" => Source::HttpVersion,
+            "http.request.timestamp.sec" => Source::Timestamp,
+            "http.request.body.raw" => Source::BodyRaw,
+            "http.request.body.size" => Source::BodySize,
+            "http.request.body.mime" => Source::BodyMime,
+            "http.response.code" => Source::ResponseCode,
+            "ip.src" => Source::ClientIp,
+            "ip.src.country" | "ip.geoip.country" => Source::Country,
+            "ip.src.continent" | "ip.geoip.continent" => Source::Continent,
+            "ip.src.asnum" | "ip.geoip.asnum" => Source::Asn,
+            "ssl" => Source::Ssl,
+            "cf.edge.server_port" => Source::ServerPort,
+            "cf.bot_management.score" => Source::BotScore,
+            "cf.bot_management.verified_bot" | "cf.client.bot" => Source::VerifiedBot,
+            "cf.waf.score" => Source::WafScore,
+            "cf.waf.score.sqli" => Source::WafScoreSqli,
+            "cf.waf.score.xss" => Source::WafScoreXss,
+            "cf.waf.score.rce" => Source::WafScoreRce,
+            "cf.threat_score" => Source::ThreatScore,
+            "cf.tls_version" => Source::TlsVersion,
+            _ => match ty {
+                FieldType::Bool => Source::DefaultBool,
+                FieldType::Int => Source::DefaultInt,
+                FieldType::String => Source::DefaultString,
+                FieldType::Bytes => Source::DefaultBytes,
+                FieldType::Ip => Source::MissingIp,
+                FieldType::Array(_) | FieldType::Map(_) => return None,
+            },
+        })
+    }
+
+    /// The type of the values this source gives.
+    fn field_type(self) -> FieldType {
+        match self {
+            Source::Timestamp
+            | Source::BodySize
+            | Source::ResponseCode
+            | Source::Asn
+            | Source::ServerPort
+            | Source::BotScore
+            | Source::WafScore
+            | Source::WafScoreSqli
+            | Source::WafScoreXss
+            | Source::WafScoreRce
+            | Source::ThreatScore
+            | Source::DefaultInt => FieldType::Int,
+            Source::Ssl | Source::VerifiedBot | Source::DefaultBool => FieldType::Bool,
+            Source::ClientIp | Source::MissingIp => FieldType::Ip,
+            Source::DefaultBytes => FieldType::Bytes,
+            _ => FieldType::String,
+        }
+    }
+}
+
+/// A scalar field value, borrowed from the request where possible.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Scalar<'a> {
+    Bool(bool),
+    Int(i64),
+    Str(Cow<'a, str>),
+    Ip(IpAddr),
+}
+
+impl Scalar<'_> {
+    fn into_value(self) -> FieldValue {
+        match self {
+            Scalar::Bool(b) => FieldValue::Bool(b),
+            Scalar::Int(i) => FieldValue::Int(i),
+            Scalar::Str(s) => FieldValue::String(s.into_owned()),
+            Scalar::Ip(ip) => FieldValue::Ip(ip),
+        }
+    }
+
+    fn from_value(value: FieldValue) -> Option<Self> {
+        Some(match value {
+            FieldValue::Bool(b) => Scalar::Bool(b),
+            FieldValue::Int(i) => Scalar::Int(i),
+            FieldValue::String(s) => Scalar::Str(Cow::Owned(s)),
+            FieldValue::Ip(ip) => Scalar::Ip(ip),
+            FieldValue::Array(_) | FieldValue::Map(_) => return None,
+        })
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn overridden(json: &serde_json::Value, source: Source) -> Option<Scalar<'static>> {
+    from_json(json, source.field_type()).and_then(Scalar::from_value)
 }
 
 fn default_of(ty: FieldType) -> Option<FieldValue> {
@@ -474,52 +667,81 @@ fn ip_in_range(ip: IpAddr, a: IpAddr, b: IpAddr) -> bool {
 
 /// Whole-value wildcard match: `*` matches any run of characters, `\*` and `\\` are literal.
 pub(crate) fn wildcard_match(pattern: &str, text: &str, case_sensitive: bool) -> bool {
-    #[derive(PartialEq)]
-    enum P {
-        Star,
-        Char(char),
+    wildcard_match_tokens(
+        &wildcard_tokens(pattern, case_sensitive),
+        text,
+        case_sensitive,
+    )
+}
+
+/// One element of a wildcard pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WildcardToken {
+    /// `*`: any run of characters.
+    Star,
+    /// A literal character (lowercased when the match is case-insensitive).
+    Char(char),
+}
+
+fn fold(c: char, case_sensitive: bool) -> char {
+    if case_sensitive {
+        c
+    } else {
+        c.to_ascii_lowercase()
     }
-    let fold = |c: char| {
-        if case_sensitive {
-            c
-        } else {
-            c.to_ascii_lowercase()
-        }
-    };
+}
+
+/// Tokenises a wildcard pattern: `*` is a star, `\*` and `\\` are literal.
+pub(crate) fn wildcard_tokens(pattern: &str, case_sensitive: bool) -> Vec<WildcardToken> {
     let mut tokens = Vec::new();
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
-        match c {
-            '*' => tokens.push(P::Star),
-            '\\' => tokens.push(P::Char(fold(chars.next().unwrap_or('\\')))),
-            c => tokens.push(P::Char(fold(c))),
-        }
+        tokens.push(match c {
+            '*' => WildcardToken::Star,
+            '\\' => WildcardToken::Char(fold(chars.next().unwrap_or('\\'), case_sensitive)),
+            c => WildcardToken::Char(fold(c, case_sensitive)),
+        });
     }
-    let text: Vec<char> = text.chars().map(fold).collect();
+    tokens
+}
+
+/// Matches a whole text against a tokenised wildcard pattern.
+pub(crate) fn wildcard_match_tokens(
+    tokens: &[WildcardToken],
+    text: &str,
+    case_sensitive: bool,
+) -> bool {
+    let next_char = |t: usize| text[t..].chars().next();
     // Iterative matching with backtracking to the last star: O(len(text) * len(pattern)).
+    // `t` is a byte offset, always on a character boundary.
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
+    while let Some(c) = next_char(t) {
         match tokens.get(p) {
-            Some(P::Char(c)) if *c == text[t] => {
+            Some(WildcardToken::Char(pc)) if *pc == fold(c, case_sensitive) => {
                 p += 1;
-                t += 1;
+                t += c.len_utf8();
             }
-            Some(P::Star) => {
+            Some(WildcardToken::Star) => {
                 star = Some((p, t));
                 p += 1;
             }
             _ => match star {
                 Some((sp, st)) => {
+                    let st = st + next_char(st).map_or(1, char::len_utf8);
                     p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
+                    t = st;
+                    star = Some((sp, st));
                 }
                 None => return false,
             },
         }
     }
-    tokens[p..].iter().all(|token| *token == P::Star)
+    tokens
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|token| *token == WildcardToken::Star)
 }
 
 /// What evaluation runs against.
@@ -870,7 +1092,7 @@ fn int_in(item: &SetItem, v: i64) -> bool {
     }
 }
 
-fn ip_in(item: &SetItem, ip: IpAddr) -> bool {
+pub(crate) fn ip_in(item: &SetItem, ip: IpAddr) -> bool {
     match item {
         SetItem::Ip(i) => *i == ip,
         SetItem::IpRange(a, b) => ip_in_range(ip, *a, *b),

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 /// The type of a field as Cloudflare's field reference writes it (`String`, `Map<Array<String>>`).
@@ -491,11 +492,53 @@ pub const DEPRECATED_FIELDS: &[(&str, &str)] = &[
 
 /// The type of a field, or `None` when the Rules language has no such field.
 pub fn field_type(name: &str) -> Option<FieldType> {
-    static INDEX: OnceLock<HashMap<&'static str, FieldType>> = OnceLock::new();
+    field_entry(name).map(|(_, ty)| ty)
+}
+
+/// A field's entry in [`FIELDS`]: its name (static) and type.
+pub(crate) fn field_entry(name: &str) -> Option<(&'static str, FieldType)> {
+    static INDEX: OnceLock<HashMap<&'static str, FieldType, BuildHasherDefault<WordHash>>> =
+        OnceLock::new();
     INDEX
         .get_or_init(|| FIELDS.iter().copied().collect())
-        .get(name)
-        .copied()
+        .get_key_value(name)
+        .map(|(name, ty)| (*name, *ty))
+}
+
+/// A word-at-a-time multiplicative hash (as in rustc's FxHash): field names are short and the
+/// table is ours, so a fast hash beats SipHash's protection against chosen collisions.
+#[derive(Default)]
+struct WordHash(u64);
+
+impl WordHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for WordHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
 }
 
 /// What replaces a deprecated field (`None` when the field is not deprecated).

@@ -82,15 +82,23 @@ pub(crate) fn describe(token: &Token, source: &str) -> String {
     }
 }
 
-/// Cuts long text for messages.
+/// Cuts long text for messages, and escapes control characters (`\n`, `\t`, ...) so that a
+/// message stays on one line.
 pub(crate) fn shorten(text: &str) -> String {
     const MAX: usize = 40;
-    if text.chars().count() <= MAX {
-        text.to_owned()
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
+    let mut out = String::with_capacity(text.len().min(4 * MAX + 3));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// Skips whitespace (spaces, tabs, newlines, carriage returns) from `pos`.

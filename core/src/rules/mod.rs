@@ -46,6 +46,7 @@
 mod ast;
 pub mod batch;
 mod check;
+mod compiled;
 mod error;
 mod eval;
 mod fields;
@@ -124,6 +125,8 @@ impl Default for ParseOptions {
 pub struct Filter {
     expr: Expr,
     regexes: HashMap<String, Regex>,
+    /// What [`Filter::matches`] runs: the tree with fields resolved and constants prepared.
+    program: compiled::Node,
 }
 
 /// A type-checked value expression (a rewrite or redirect target).
@@ -156,7 +159,12 @@ pub fn parse_filter(text: &str) -> Result<Filter, RulesError> {
 /// ```
 pub fn parse_filter_with(text: &str, options: &ParseOptions) -> Result<Filter, RulesError> {
     let (expr, regexes) = parse_kind(text, ExpressionKind::Filter, options)?;
-    Ok(Filter { expr, regexes })
+    let program = compiled::Node::compile(&expr, &|pattern| regexes.get(pattern));
+    Ok(Filter {
+        expr,
+        regexes,
+        program,
+    })
 }
 
 /// Parses a filter given as bytes, reporting invalid UTF-8 with the offset of the first bad byte.
@@ -433,6 +441,12 @@ impl Filter {
     /// assert!(!filter.matches(&Request::default(), &Lists::default()));
     /// ```
     pub fn matches(&self, request: &Request, lists: &Lists) -> bool {
+        self.program.eval(request, &self.context(request, lists))
+    }
+
+    /// [`Filter::matches`] by the tree-walking evaluator alone (the reference semantics).
+    #[cfg(test)]
+    pub(crate) fn matches_by_tree(&self, request: &Request, lists: &Lists) -> bool {
         self.context(request, lists).truth(&self.expr)
     }
 }

@@ -149,7 +149,13 @@ impl<'s> Parser<'s> {
     /// and grouped by precedence without recursion, so each level of parentheses costs few stack
     /// frames.
     fn parse_logic(&mut self) -> Result<Expr, RulesError> {
-        let mut operands = vec![self.parse_unary()?];
+        let first = self.parse_unary()?;
+        // A lone operand (a whole simple expression, most groups) needs no operand vectors.
+        let token = self.peek()?;
+        if self.logic_of(&token).is_none() {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
         let mut ops = Vec::new();
         loop {
             let token = self.peek()?;

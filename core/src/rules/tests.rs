@@ -101,6 +101,16 @@ fn comparison_forms() {
 }
 
 #[test]
+fn messages_stay_on_one_line() {
+    // A string token holding a newline is described with `\n`, so the render is two lines.
+    let input = "http.host\"\n\"a\"";
+    let err = parse_filter(input).unwrap_err();
+    assert!(!err.message.contains('\n'), "{}", err.message);
+    assert!(err.message.contains("\\n"), "{}", err.message);
+    assert_eq!(err.render(input).lines().count(), 2);
+}
+
+#[test]
 fn string_escapes() {
     let f = ok(r#"http.host eq "a\"b\\c\x41""#);
     let Expr::Compare(c) = f.expr() else { panic!() };
@@ -999,6 +1009,73 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(fragments, 0..24).prop_map(|v| v.concat())
 }
 
+/// Requests that reach every branch of the compiled evaluator: IPv4, IPv6 or no client IP,
+/// http or https, several Cookie and X-Forwarded-For headers, mixed-case extensions, and fields
+/// set by name in `fields` (some with the wrong JSON type, which makes them missing).
+fn request_strategy() -> impl Strategy<Value = Request> {
+    (
+        (
+            text(),
+            text(),
+            text(),
+            prop::option::of(ip_strategy()),
+            any::<bool>(),
+        ),
+        (
+            prop::collection::vec(text(), 0..3),
+            prop::sample::select(vec!["", "a.PHP", "x/b.Html", "noext"]),
+            any::<i64>(),
+            any::<bool>(),
+            prop::sample::select(vec![0usize, 1, 2, 3]),
+        ),
+    )
+        .prop_map(
+            |((host, path, ua, ip, https), (cookies, file, score, bot, overrides))| {
+                let mut request = Request::get(&host, &format!("/{path}/{file}?q={ua}"))
+                    .header("User-Agent", &ua)
+                    .header("x-forwarded-for", &host);
+                for cookie in &cookies {
+                    request = request
+                        .header("Cookie", cookie)
+                        .header("X-Forwarded-For", cookie);
+                }
+                request.client_ip = ip;
+                request.scheme = if https { "https" } else { "http" }.to_owned();
+                request.country = host.chars().take(2).collect();
+                request.bot_score = score;
+                request.waf_score = score.wrapping_mul(7);
+                request.asn = score / 3;
+                request.response_code = score % 600;
+                request.verified_bot = bot;
+                request.body = path;
+                if overrides >= 1 {
+                    request
+                        .fields
+                        .insert("http.host".into(), serde_json::json!(ua));
+                    request
+                        .fields
+                        .insert("cf.waf.score".into(), serde_json::json!("not an int"));
+                }
+                if overrides >= 2 {
+                    request
+                        .fields
+                        .insert("ip.src".into(), serde_json::json!("2001:db8::1"));
+                    request.fields.insert("ssl".into(), serde_json::json!(bot));
+                }
+                if overrides >= 3 {
+                    request.fields.insert(
+                        "cf.bot_management.verified_bot".into(),
+                        serde_json::Value::Null,
+                    );
+                    request
+                        .fields
+                        .insert("http.user_agent".into(), serde_json::json!(17));
+                }
+                request
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -1054,5 +1131,19 @@ proptest! {
             }
         }
         let _ = parse_value(&input);
+    }
+
+    #[test]
+    fn compiled_evaluation_agrees_with_the_tree_walker(tree in filter_tree(), request in request_strategy()) {
+        let filter = parse_filter_with(&tree.to_string(), &unlimited()).unwrap();
+        let mut lists = Lists::default();
+        if let Some(ip) = request.client_ip {
+            lists.add_ips("office", &[&ip.to_string()]).unwrap();
+        }
+        prop_assert_eq!(
+            filter.matches(&request, &lists),
+            filter.matches_by_tree(&request, &lists),
+            "{}", filter
+        );
     }
 }
