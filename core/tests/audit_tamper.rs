@@ -543,14 +543,17 @@ fn huge_and_odd_requests_are_logged_without_panic() {
         json!("\u{2028}\u{2029}\"\\"),
         json!({"Authorization": {"nested": token}, "password": [1, 2]}),
     ];
-    for request in odd {
+    for (i, request) in odd.into_iter().enumerate() {
+        // Odd shapes in every field; the two 10 MB strings only in the request (debug builds
+        // scan them slowly).
+        let other = if i < 2 { json!("big") } else { request.clone() };
         log.decision(
             NOW,
             Decision {
-                request: request.clone(),
-                classification: request.clone(),
-                route: request.clone(),
-                approver: request,
+                request,
+                classification: other.clone(),
+                route: other.clone(),
+                approver: other,
             },
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -564,7 +567,8 @@ fn huge_and_odd_requests_are_logged_without_panic() {
     for l in lines(&bytes) {
         assert!(serde_json::from_slice::<Value>(&l).is_ok());
     }
-    assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    let text = std::str::from_utf8(&bytes).unwrap_or_default();
+    assert!(text.len() > 20_000_000 && !text.contains(token));
 }
 
 #[test]

@@ -41,7 +41,8 @@ pub fn load_or_generate(path: &Path) -> Result<LoadedKey> {
     match load_signing_key(path) {
         Ok(key) => {
             let public_key_path = public_key_path(path);
-            if !public_key_path.exists() {
+            // Missing or stale (the key was replaced): write the one that matches.
+            if load_public_key(&public_key_path).ok() != Some(key.verifying_key()) {
                 write_public_key(&public_key_path, &key.verifying_key())?;
             }
             Ok(LoadedKey {

@@ -392,15 +392,15 @@ struct State {
     expected_key: Option<VerifyingKey>,
     expected_seq: u64,
     prev: LineHash,
-    /// Line number and seq of the last good line.
-    last_good: Option<(usize, u64)>,
+    /// Line number, seq and byte offset of the last good line.
+    last_good: Option<(usize, u64, u64)>,
     key: Option<VerifyingKey>,
     entries: u64,
     checkpoints: u64,
     seals: u64,
     signed_through: Option<u64>,
-    /// First line (number, seq) after the last checkpoint, and how many lines.
-    tail: Option<(usize, u64, u64)>,
+    /// First line (number, seq, byte offset) after the last checkpoint, and how many lines.
+    tail: Option<(usize, u64, u64, u64)>,
     sealed: bool,
     warnings: Vec<Warning>,
 }
@@ -470,16 +470,15 @@ impl State {
         };
         if prev != self.prev {
             return Err(match self.last_good {
-                Some((line, last_seq)) => Problem {
+                Some((line, last_seq, offset)) => Problem {
                     line,
                     seq: Some(last_seq),
-                    offset: 0,
+                    offset,
                     kind: ProblemKind::HashMismatch,
                     message: format!(
                         "line {line} (seq {last_seq}) does not hash to the prev that line {n} (seq {seq}) records: line {line} was modified (or line {n}'s prev was, or lines were inserted between them)"
                     ),
-                }
-                .with_offset_of_line(bytes, line),
+                },
                 None => problem(
                     ProblemKind::HashMismatch,
                     "the first line's prev is not the genesis hash (64 zeros): the start of the log was removed, or this line was modified".into(),
@@ -525,13 +524,13 @@ impl State {
                 self.entries += 1;
                 self.sealed = false;
                 match &mut self.tail {
-                    Some((_, _, count)) => *count += 1,
-                    None => self.tail = Some((n, seq, 1)),
+                    Some((_, _, count, _)) => *count += 1,
+                    None => self.tail = Some((n, seq, 1, piece.start as u64)),
                 }
             }
         }
         self.prev = LineHash::of(&bytes[piece.start..piece.end]);
-        self.last_good = Some((n, seq));
+        self.last_good = Some((n, seq, piece.start as u64));
         self.expected_seq = seq.saturating_add(1);
         Ok(())
     }
@@ -627,7 +626,7 @@ impl State {
         let mut warnings = self.warnings;
         let unsigned_tail = self
             .tail
-            .map(|(first_line, first_seq, lines)| UnsignedTail {
+            .map(|(first_line, first_seq, lines, _)| UnsignedTail {
                 first_line,
                 first_seq,
                 lines,
@@ -644,21 +643,20 @@ impl State {
                 });
             }
             if options.require_sealed && !self.sealed {
-                problem = Some(match (&unsigned_tail, self.last_good) {
-                    (Some(t), _) => Problem {
-                        line: t.first_line,
-                        seq: Some(t.first_seq),
-                        offset: 0,
+                problem = Some(match (self.tail, self.last_good) {
+                    (Some((first_line, first_seq, lines, offset)), _) => Problem {
+                        line: first_line,
+                        seq: Some(first_seq),
+                        offset,
                         kind: ProblemKind::UnsignedTail,
                         message: format!(
-                            "the log does not end with a seal: {} entries from line {} (seq {}) on are not signed (truncated, or not closed)",
-                            t.lines, t.first_line, t.first_seq
+                            "the log does not end with a seal: {lines} entries from line {first_line} (seq {first_seq}) on are not signed (truncated, or not closed)"
                         ),
                     },
-                    (None, Some((line, seq))) => Problem {
+                    (None, Some((line, seq, offset))) => Problem {
                         line,
                         seq: Some(seq),
-                        offset: 0,
+                        offset,
                         kind: ProblemKind::NotSealed,
                         message: format!(
                             "the log ends with a checkpoint on line {line}, not a close seal (truncated after it, or not closed)"
@@ -674,7 +672,7 @@ impl State {
                 });
             }
         }
-        let (last_line, last_seq) = self.last_good.unwrap_or((0, 0));
+        let (last_line, last_seq, _) = self.last_good.unwrap_or((0, 0, 0));
         VerifyReport {
             ok: problem.is_none(),
             entries: self.entries,
@@ -692,21 +690,6 @@ impl State {
             warnings,
             first_problem: problem,
         }
-    }
-}
-
-impl Problem {
-    /// Fills in the byte offset of line `line` (1-based) for problems named after an earlier line.
-    fn with_offset_of_line(mut self, bytes: &[u8], line: usize) -> Problem {
-        let mut at = 0usize;
-        for _ in 1..line {
-            match bytes[at..].iter().position(|&b| b == b'\n') {
-                Some(i) => at += i + 1,
-                None => break,
-            }
-        }
-        self.offset = at as u64;
-        self
     }
 }
 
