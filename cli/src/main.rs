@@ -32,6 +32,9 @@ enum Command {
     Check(commands::check::Args),
     /// Per control of a compliance framework: status, evidence, and what the snapshot cannot show.
     Compliance(commands::compliance::Args),
+    /// The audit trail: verify a log's hash chain and signed checkpoints.
+    #[command(subcommand)]
+    Log(commands::log::Command),
     /// Take a snapshot of the account(s) the token can see.
     Snapshot(commands::snapshot::Args),
     /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
@@ -48,6 +51,7 @@ fn main() {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Compliance(args) => commands::compliance::run(args),
+        Command::Log(command) => commands::log::run(command),
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod compliance;
+pub mod log;
 pub mod snapshot;
 pub mod validate;
 pub mod verify_token;
