@@ -61,16 +61,12 @@ use crate::snapshot::{AccountSnapshot, Phase, Rule, RuleAction, Ruleset, Snapsho
 /// The format string of [`GapReport`]'s JSON.
 pub const FORMAT: &str = "cfcp.waf-gaps/v1";
 
-/// Cloudflare Managed Ruleset.
-pub const CLOUDFLARE_MANAGED_RULESET: &str = "efb7b8c949ac4650a09736fc376e9aee";
-/// Cloudflare OWASP Core Ruleset.
-pub const OWASP_RULESET: &str = "4814384a9e5d4991b9815dcfc25d2f1f";
-/// Cloudflare Free Managed Ruleset (Free plan).
-pub const FREE_MANAGED_RULESET: &str = "77454fe2d30c4220b5701f6fdfb893ba";
-/// Cloudflare Exposed Credentials Check ruleset (deprecated by leaked credentials detection).
-pub const EXPOSED_CREDENTIALS_RULESET: &str = "c2e184081120413c86c3ab7e14069605";
-/// The OWASP ruleset's anomaly-score rule ("949110"), whose action the ruleset enforces.
-pub const OWASP_ANOMALY_RULE: &str = "6179ae15870a4bb7b2d480d4843b323c";
+// The managed ruleset ids are defined once, in `waf`.
+use super::{
+    CLOUDFLARE_MANAGED as CLOUDFLARE_MANAGED_RULESET,
+    EXPOSED_CREDENTIALS as EXPOSED_CREDENTIALS_RULESET, FREE_MANAGED as FREE_MANAGED_RULESET,
+    OWASP_ANOMALY_RULE, OWASP_CORE as OWASP_RULESET,
+};
 
 /// Login paths assumed when the policy declares none (`/api/login` is added to the usual set
 /// because single-page applications post credentials there).

@@ -12,14 +12,8 @@ use super::{Check, Eval};
 use crate::invariants::{Evaluation, Severity, ZoneContext};
 use crate::snapshot::{Phase, Rule, RuleAction, Ruleset};
 
-/// Cloudflare Managed Ruleset.
-const CLOUDFLARE_MANAGED: &str = "efb7b8c949ac4650a09736fc376e9aee";
-/// Cloudflare Free Managed Ruleset.
-const FREE_MANAGED: &str = "77454fe2d30c4220b5701f6fdfb893ba";
-/// Cloudflare OWASP Core Ruleset.
-const OWASP: &str = "4814384a9e5d4991b9815dcfc25d2f1f";
-/// The OWASP ruleset's last rule, which acts on the anomaly score ("949110").
-const OWASP_ANOMALY_RULE: &str = "6179ae15870a4bb7b2d480d4843b323c";
+// The managed ruleset ids are defined once, in `waf`.
+use crate::waf::{CLOUDFLARE_MANAGED, FREE_MANAGED, OWASP_ANOMALY_RULE, OWASP_CORE as OWASP};
 /// OWASP score thresholds: Low 60, Medium 40, High 25 (lower is more sensitive).
 const OWASP_THRESHOLD_LOW: u64 = 60;
 
