@@ -95,6 +95,61 @@ pub(super) fn column(names: &[String], name: &str) -> Option<usize> {
     names.iter().position(|n| n == name)
 }
 
+/// One data row of an abuse.ch CSV export, read by column name.
+pub(super) struct AbuseChRow<'a> {
+    names: &'a [String],
+    fields: Vec<String>,
+    /// Values that mean "no value" besides the empty string (ThreatFox writes `None`).
+    empty: &'a [&'a str],
+}
+
+impl AbuseChRow<'_> {
+    /// The value of a named column; `None` when the column is missing or empty.
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        column(self.names, name)
+            .and_then(|i| self.fields.get(i))
+            .map(String::as_str)
+            .filter(|v| !v.is_empty() && !self.empty.contains(v))
+    }
+}
+
+/// Walks an abuse.ch CSV export: `#` comments and blank lines are skipped, a header line naming
+/// `key` (plain or commented) replaces `defaults` as the column names, a line that does not split
+/// is an error in `feed`, and every data row goes to `row` with its line number and text.
+pub(super) fn for_each_abuse_ch_row(
+    feed: &mut ParsedFeed,
+    text: &str,
+    defaults: &[&str],
+    key: &str,
+    empty: &[&str],
+    mut row: impl FnMut(&mut ParsedFeed, usize, &str, &AbuseChRow<'_>),
+) {
+    let mut names: Vec<String> = defaults.iter().map(|s| s.to_string()).collect();
+    for (line_no, line) in numbered(text) {
+        let trimmed = line.trim();
+        if let Some(header) = header_naming(trimmed, key) {
+            names = header;
+            continue;
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        match split_line(trimmed, ',') {
+            Ok(fields) => row(
+                feed,
+                line_no,
+                line,
+                &AbuseChRow {
+                    names: &names,
+                    fields,
+                    empty,
+                },
+            ),
+            Err(message) => feed.error(line_no, message, line),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Column {
     Ip,

@@ -6,8 +6,8 @@
 
 use std::net::IpAddr;
 
-use super::csv::{column, header_naming, split_line};
-use super::{numbered, FeedFormat, IndicatorValue, ParsedFeed};
+use super::csv::for_each_abuse_ch_row;
+use super::{FeedFormat, IndicatorValue, ParsedFeed};
 
 const DEFAULT_COLUMNS: [&str; 6] = [
     "first_seen_utc",
@@ -20,49 +20,34 @@ const DEFAULT_COLUMNS: [&str; 6] = [
 
 pub(super) fn parse(text: &str) -> ParsedFeed {
     let mut feed = ParsedFeed::new(FeedFormat::Feodo, text);
-    let mut names: Vec<String> = DEFAULT_COLUMNS.iter().map(|s| s.to_string()).collect();
-    for (line_no, line) in numbered(text) {
-        let trimmed = line.trim();
-        if let Some(header) = header_naming(trimmed, "dst_ip") {
-            names = header;
-            continue;
-        }
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fields = match split_line(trimmed, ',') {
-            Ok(fields) => fields,
-            Err(message) => {
-                feed.error(line_no, message, line);
-                continue;
-            }
-        };
-        let get = |name: &str| {
-            column(&names, name)
-                .and_then(|i| fields.get(i))
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
-        };
-        let Some(ip) = get("dst_ip") else {
-            feed.error(line_no, "no dst_ip value in this row", line);
-            continue;
-        };
-        let ip = match ip.parse::<IpAddr>() {
-            Ok(ip) => ip,
-            Err(_) => {
+    for_each_abuse_ch_row(
+        &mut feed,
+        text,
+        &DEFAULT_COLUMNS,
+        "dst_ip",
+        &[],
+        |feed, line_no, line, row| {
+            let Some(ip) = row.get("dst_ip") else {
+                feed.error(line_no, "no dst_ip value in this row", line);
+                return;
+            };
+            let Ok(ip) = ip.parse::<IpAddr>() else {
                 feed.error(line_no, format!("dst_ip {ip:?} is not an IP address"), line);
-                continue;
+                return;
+            };
+            let mut comment = format!(
+                "Feodo C2 {}",
+                row.get("malware").unwrap_or("unknown malware")
+            );
+            if let Some(port) = row.get("dst_port") {
+                comment.push_str(&format!(" port {port}"));
             }
-        };
-        let mut comment = format!("Feodo C2 {}", get("malware").unwrap_or("unknown malware"));
-        if let Some(port) = get("dst_port") {
-            comment.push_str(&format!(" port {port}"));
-        }
-        if let Some(status) = get("c2_status") {
-            comment.push_str(&format!(" ({status})"));
-        }
-        feed.push(IndicatorValue::Ip(ip), line_no, Some(comment));
-    }
+            if let Some(status) = row.get("c2_status") {
+                comment.push_str(&format!(" ({status})"));
+            }
+            feed.push(IndicatorValue::Ip(ip), line_no, Some(comment));
+        },
+    );
     feed
 }
 

@@ -8,8 +8,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::csv::{column, header_naming, split_line};
-use super::{numbered, parse_domain, parse_url, FeedFormat, IndicatorValue, ParsedFeed};
+use super::csv::for_each_abuse_ch_row;
+use super::{parse_domain, parse_url, FeedFormat, IndicatorValue, ParsedFeed};
 
 const DEFAULT_COLUMNS: [&str; 14] = [
     "first_seen_utc",
@@ -30,67 +30,52 @@ const DEFAULT_COLUMNS: [&str; 14] = [
 
 pub(super) fn parse(text: &str) -> ParsedFeed {
     let mut feed = ParsedFeed::new(FeedFormat::ThreatFox, text);
-    let mut names: Vec<String> = DEFAULT_COLUMNS.iter().map(|s| s.to_string()).collect();
-    for (line_no, line) in numbered(text) {
-        let trimmed = line.trim();
-        if let Some(header) = header_naming(trimmed, "ioc_value") {
-            names = header;
-            continue;
-        }
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fields = match split_line(trimmed, ',') {
-            Ok(fields) => fields,
-            Err(message) => {
-                feed.error(line_no, message, line);
-                continue;
+    for_each_abuse_ch_row(
+        &mut feed,
+        text,
+        &DEFAULT_COLUMNS,
+        "ioc_value",
+        &["None"],
+        |feed, line_no, line, row| {
+            let (Some(value), Some(kind)) = (row.get("ioc_value"), row.get("ioc_type")) else {
+                feed.error(line_no, "no ioc_value or ioc_type in this row", line);
+                return;
+            };
+            let mut comment = format!(
+                "ThreatFox {}",
+                row.get("malware_printable")
+                    .or(row.get("fk_malware"))
+                    .unwrap_or("unknown malware")
+            );
+            if let Some(threat) = row.get("threat_type") {
+                comment.push_str(&format!(" {threat}"));
             }
-        };
-        let get = |name: &str| {
-            column(&names, name)
-                .and_then(|i| fields.get(i))
-                .map(String::as_str)
-                .filter(|v| !v.is_empty() && *v != "None")
-        };
-        let (Some(value), Some(kind)) = (get("ioc_value"), get("ioc_type")) else {
-            feed.error(line_no, "no ioc_value or ioc_type in this row", line);
-            continue;
-        };
-        let mut comment = format!(
-            "ThreatFox {}",
-            get("malware_printable")
-                .or(get("fk_malware"))
-                .unwrap_or("unknown malware")
-        );
-        if let Some(threat) = get("threat_type") {
-            comment.push_str(&format!(" {threat}"));
-        }
-        if let Some(id) = get("ioc_id") {
-            comment.push_str(&format!(" (ioc {id})"));
-        }
-        let parsed = match kind.to_ascii_lowercase().as_str() {
-            "ip:port" => parse_ip_port(value).map(IndicatorValue::Ip),
-            "ip" => value
-                .parse::<IpAddr>()
-                .map(IndicatorValue::Ip)
-                .map_err(|_| format!("{value:?} is not an IP address")),
-            "domain" => parse_domain(value).map(IndicatorValue::Domain),
-            "url" => parse_url(value).map(IndicatorValue::Url),
-            other if other.ends_with("_hash") => {
-                feed.skip("file hash");
-                continue;
+            if let Some(id) = row.get("ioc_id") {
+                comment.push_str(&format!(" (ioc {id})"));
             }
-            other => {
-                feed.skip(&format!("ioc_type {other}"));
-                continue;
+            let parsed = match kind.to_ascii_lowercase().as_str() {
+                "ip:port" => parse_ip_port(value).map(IndicatorValue::Ip),
+                "ip" => value
+                    .parse::<IpAddr>()
+                    .map(IndicatorValue::Ip)
+                    .map_err(|_| format!("{value:?} is not an IP address")),
+                "domain" => parse_domain(value).map(IndicatorValue::Domain),
+                "url" => parse_url(value).map(IndicatorValue::Url),
+                other if other.ends_with("_hash") => {
+                    feed.skip("file hash");
+                    return;
+                }
+                other => {
+                    feed.skip(&format!("ioc_type {other}"));
+                    return;
+                }
+            };
+            match parsed {
+                Ok(v) => feed.push(v, line_no, Some(comment)),
+                Err(message) => feed.error(line_no, message, line),
             }
-        };
-        match parsed {
-            Ok(v) => feed.push(v, line_no, Some(comment)),
-            Err(message) => feed.error(line_no, message, line),
-        }
-    }
+        },
+    );
     feed
 }
 
