@@ -127,3 +127,39 @@ fn zone_filter_limits_zone_checks() {
         .as_deref()
         .map_or(true, |z| z == "acme-api.io")));
 }
+
+/// Engine-level: for every zone check and every section it reads, a gap in that section makes the
+/// check UNKNOWN on that zone, never PASS or FAIL.
+#[test]
+fn every_zone_check_is_unknown_when_any_of_its_sections_is_a_gap() {
+    for check in catalog::all() {
+        if !matches!(check.eval, catalog::Eval::Zone(_)) {
+            continue;
+        }
+        for section in check.sections {
+            let mut snapshot = demo();
+            snapshot.gaps.push(crate::snapshot::Gap {
+                zone: Some("acme-shop.com".into()),
+                account: None,
+                section: (*section).to_owned(),
+                reason: "403 Authentication error (code 10000)".into(),
+            });
+            let config = Config {
+                checks: vec![check.id.into()],
+                zones: vec!["acme-shop.com".into()],
+                ..Config::default()
+            };
+            let report = run(&snapshot, &config);
+            assert!(!report.findings.is_empty(), "{} / {section}", check.id);
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .all(|f| f.status == Status::Unknown && f.message.contains("403")),
+                "{} with a {section} gap: {:?}",
+                check.id,
+                report.findings
+            );
+        }
+    }
+}
