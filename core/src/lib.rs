@@ -18,6 +18,7 @@ pub mod compliance;
 pub mod error;
 pub mod intel;
 pub mod invariants;
+pub mod layer0;
 pub mod permissions;
 pub mod report;
 pub mod rules;
