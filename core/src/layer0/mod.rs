@@ -10,9 +10,21 @@
 //! |---|---|
 //! | [`request`] | the input: [`Request`] and [`Context`], parsed leniently |
 //! | [`classification`] | the output: [`Flag`], [`Intent`], [`Evidence`], [`Classification`], [`Route`] |
+//! | [`classify`](mod@classify) | the classifier: envelope, structure, text, risk |
+//! | [`tools`] | the 12 tools: actions, intents, scopes, argument shapes |
+//! | [`structural`] | what a tool call does to a zone |
+//! | [`query`] | what a natural-language query asks for |
+//! | [`breadth`] | whether a skip/allow condition matches broadly |
 
+pub mod breadth;
 pub mod classification;
+pub mod classify;
+pub mod eval;
+pub mod query;
 pub mod request;
+pub mod structural;
+pub mod tools;
 
 pub use classification::{Classification, Evidence, Flag, Intent, Route, Span};
+pub use classify::{classify, classify_value};
 pub use request::{Context, Request, RequestKind};
