@@ -395,6 +395,14 @@ fn waf(args: &Map<String, Value>, action: Option<&str>, out: &mut Classification
             format!("switches the WAF rule {label:?} off"),
         ));
     }
+    if action == "update" && rule.get("action").and_then(Value::as_str) == Some("log") {
+        out.flag(ev(
+            Flag::SecurityDowngrade,
+            "waf.rule_to_log",
+            "arguments.rule.action",
+            format!("turns the WAF rule {label:?} into a log-only rule: it stops enforcing"),
+        ));
+    }
     if matches!(action, "create" | "update") {
         let rule_action = rule
             .get("action")
@@ -729,6 +737,20 @@ mod tests {
             flags(
                 "waf_rule_configure",
                 json!({"action": "enable", "zone": z, "rule": {"id": "1"}})
+            ),
+            []
+        );
+        assert_eq!(
+            flags(
+                "waf_rule_configure",
+                json!({"action": "update", "zone": z, "rule": {"id": "1", "action": "log"}})
+            ),
+            [Flag::SecurityDowngrade]
+        );
+        assert_eq!(
+            flags(
+                "waf_rule_configure",
+                rule("log", r#"(http.user_agent contains "curl")"#)
             ),
             []
         );
