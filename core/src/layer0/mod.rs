@@ -12,7 +12,11 @@
 //! | [`classification`] | the output: [`Flag`], [`Intent`], [`Evidence`], [`Classification`], [`Route`] |
 
 pub mod classification;
+pub mod policy;
 pub mod request;
+pub mod shadow;
 
 pub use classification::{Classification, Evidence, Flag, Intent, Route, Span};
+pub use policy::{Decision, Policy};
 pub use request::{Context, Request, RequestKind};
+pub use shadow::{ShadowCounter, ShadowOutcome, ShadowReport};
