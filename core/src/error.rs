@@ -211,6 +211,17 @@ pub enum Error {
         /// What is wrong (line and sequence number where known) and what to do.
         message: String,
     },
+
+    // ---- Layer0 (`cfcp::layer0`) --------------------------------------------------------------
+    /// A Layer0 routing policy (Cedar) was refused at load: it does not parse, fails validation
+    /// against the schema, or uses annotations cfcp cannot read. Nothing routes with it.
+    #[error("{source_name}: {message}")]
+    Policy {
+        /// The policy's file name (or `default.cedar`).
+        source_name: String,
+        /// Cedar's message with line and column where Cedar gives them, and what to do.
+        message: String,
+    },
 }
 
 /// One `{code, message}` of a Cloudflare envelope's `errors` or `messages`.

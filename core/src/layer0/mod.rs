@@ -15,16 +15,26 @@
 //! | [`structural`] | what a tool call does to a zone |
 //! | [`query`] | what a natural-language query asks for |
 //! | [`breadth`] | whether a skip/allow condition matches broadly |
+//! | [`policy`] | the router: the Cedar policy (default in `default.cedar`) → [`Decision`] |
+//! | [`shadow`] | a candidate policy beside the active one; disagreements to the audit trail |
+//! | [`engine`] | [`Layer0`]: classify + route (+ shadow) for one request; scoring labelled rows |
+//! | [`eval`] | confusion matrix, precision/recall, the acceptance figures |
 
 pub mod breadth;
 pub mod classification;
 pub mod classify;
+pub mod engine;
 pub mod eval;
+pub mod policy;
 pub mod query;
 pub mod request;
+pub mod shadow;
 pub mod structural;
 pub mod tools;
 
 pub use classification::{Classification, Evidence, Flag, Intent, Route, Span};
 pub use classify::{classify, classify_value};
+pub use engine::{Layer0, Verdict};
+pub use policy::{Decision, Policy};
 pub use request::{Context, Request, RequestKind};
+pub use shadow::{ShadowCounter, ShadowOutcome, ShadowReport};
