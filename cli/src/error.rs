@@ -48,5 +48,6 @@ fn is_input_error(e: &cfcp::Error) -> bool {
             | cfcp::Error::NotASnapshot { .. }
             | cfcp::Error::Config { .. }
             | cfcp::Error::InvalidDocument { .. }
+            | cfcp::Error::Policy { .. }
     )
 }

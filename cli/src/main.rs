@@ -32,6 +32,9 @@ enum Command {
     Check(commands::check::Args),
     /// Per control of a compliance framework: status, evidence, and what the snapshot cannot show.
     Compliance(commands::compliance::Args),
+    /// Layer0: classify and route agent requests, score the classifier, read shadow reports.
+    #[command(subcommand)]
+    Layer0(commands::layer0::Command),
     /// The audit trail: verify a log's hash chain and signed checkpoints.
     #[command(subcommand)]
     Log(commands::log::Command),
@@ -51,6 +54,7 @@ fn main() {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Compliance(args) => commands::compliance::run(args),
+        Command::Layer0(command) => commands::layer0::run(command),
         Command::Log(command) => commands::log::run(command),
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),

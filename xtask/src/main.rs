@@ -18,7 +18,7 @@ fn main() -> ExitCode {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]");
+            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]");
             return ExitCode::from(2);
         }
     };
@@ -131,6 +131,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("snapshot", "fake-cloudflare"),
     ("check", "fake-cloudflare"),
     ("rules", "bench-rules"),
+    ("layer0", "cfcp"),
 ];
 
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {

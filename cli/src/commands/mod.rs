@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod compliance;
+pub mod layer0;
 pub mod log;
 pub mod snapshot;
 pub mod validate;
