@@ -13,6 +13,7 @@
 
 pub mod classification;
 pub mod request;
+pub mod text;
 
 pub use classification::{Classification, Evidence, Flag, Intent, Route, Span};
 pub use request::{Context, Request, RequestKind};
