@@ -543,6 +543,13 @@ pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Ve
     let mut found: Vec<Request> = Vec::new();
     reveal_requests(text, &mut found);
     send_requests(text, &mut found);
+    for m in CREDENTIAL_FILE_REQUEST.find_iter(text) {
+        found.push(Request {
+            range: m.range(),
+            rule: "secret.request",
+            what: format!("asks for a credential file: \"{}\"", excerpt(m.as_str())),
+        });
+    }
     for m in ENV_ACCESS.find_iter(text) {
         found.push(Request {
             range: m.range(),
@@ -635,6 +642,7 @@ const DATA_NOUNS: &[&str] = &[
     "content", "contents", "message", "messages", "emails", "file", "files", "information",
     "info", "details", "everything", "them", "inventory", "analytics", "password", "passwords",
     "environment", "variables", "cookies", "history", "list", "lists", "dns", "waf", "tunnel",
+    "events",
 ];
 
 fn send_requests(text: &str, found: &mut Vec<Request>) {
@@ -657,6 +665,13 @@ fn send_requests(text: &str, found: &mut Vec<Request>) {
 static ENV_ACCESS: LazyLock<Regex> = LazyLock::new(|| {
     compile(
         r#"\bprintenv\b|(?:^|[;&|`(\n] ?)env[ ]*(?:\||$|>)|\bset[ ]*\|[ ]*(?:grep|findstr)|/proc/(?:self|[0-9]+)/environ|\bos\.environ\b|\bos\.getenv\b|\bgetenv\(|\bprocess\.env\b|\bsystem\.getenv\b|getenvironmentvariables?\b|\$env:|\b(?:get-childitem|gci|ls|dir)[ ]+env:|\bexport[ ]+-p\b|\bdeclare[ ]+-x\b|\b(?:cat|type|less|more|head|tail|strings|xxd|base64|cp|mv|scp|rsync|open|read|upload|copy|move|rename|copyfile|send)\b[(\[ "',]{1,6}[^ \n"']*(?:\.env\b|\.cloudflared|cloudflared/|cert\.pem|credentials|id_rsa|\.npmrc|\.netrc|\.aws/|\.ssh/|\.git-credentials|\.pgpass|/etc/shadow|\.kube/config)|\becho[ ]+["']?\$\{?[a-z_]*(?:token|key|secret|pass)"#,
+    )
+});
+
+/// Asking in words for a credential file's contents.
+static CREDENTIAL_FILE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r#"\b(?:show|print|display|dump|output|give|send|reveal|paste|upload|read|email|post|share)\b[^\n]{0,40}?(?:\.cloudflared/|/etc/cloudflared/|cert\.pem|\.env\b|credentials\.json|\.aws/credentials|id_rsa|\.git-credentials|/etc/shadow)"#,
     )
 });
 
