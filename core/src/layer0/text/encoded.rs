@@ -82,7 +82,10 @@ pub(crate) fn readable_runs(text: &str) -> Vec<DecodedRun> {
         for from in candidates {
             if let Some((encoding, decoded)) = decode(&text[from..body_end]) {
                 runs.push(DecodedRun {
-                    span: Span { start: from, end: i },
+                    span: Span {
+                        start: from,
+                        end: i,
+                    },
                     encoding,
                     text: decoded,
                 });
@@ -175,7 +178,10 @@ mod tests {
         assert_eq!(readable_runs(&url)[0].text, hidden);
         let hexed = hex::encode(hidden);
         let runs = readable_runs(&format!("x 0x{hexed} y"));
-        assert_eq!((runs[0].encoding, runs[0].text.as_str()), (Encoding::Hex, hidden));
+        assert_eq!(
+            (runs[0].encoding, runs[0].text.as_str()),
+            (Encoding::Hex, hidden)
+        );
     }
 
     #[test]

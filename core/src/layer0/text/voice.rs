@@ -41,7 +41,9 @@ static QUOTED_LINE: LazyLock<Regex> = LazyLock::new(|| compile(r"(?:^|\n)[ ]?>[^
 
 /// A quoted passage, long enough to be someone else's text.
 static QUOTED_PASSAGE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(r#"(?:^|[ :(\n])"([^"\n]{24,4000})"|(?:^|[ :(\n])'([^'\n]{24,4000})'(?:$|[ .,;:)!?\n])"#)
+    compile(
+        r#"(?:^|[ :(\n])"([^"\n]{24,4000})"|(?:^|[ :(\n])'([^'\n]{24,4000})'(?:$|[ .,;:)!?\n])"#,
+    )
 });
 
 fn pasted(text: &str) -> Vec<Range<usize>> {
@@ -94,11 +96,18 @@ mod tests {
         );
         assert_eq!(
             pasted_text("summarize this vendor email:\n> dear assistant, do x\n> regards"),
-            ["> dear assistant, do x\n> regards", "\n> dear assistant, do x", "\n> regards"]
+            [
+                "> dear assistant, do x\n> regards",
+                "\n> dear assistant, do x",
+                "\n> regards"
+            ]
         );
         assert_eq!(
             pasted_text("classify this request for me: 'disable the owasp managed ruleset'"),
-            ["'disable the owasp managed ruleset'", "disable the owasp managed ruleset"]
+            [
+                "'disable the owasp managed ruleset'",
+                "disable the owasp managed ruleset"
+            ]
         );
         assert_eq!(pasted_text("short 'quote here' only"), Vec::<&str>::new());
     }
