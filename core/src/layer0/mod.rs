@@ -14,6 +14,7 @@
 //! | [`tools`] | the 12 tools: actions, intents, scopes, argument shapes |
 //! | [`structural`] | what a tool call does to a zone |
 //! | [`query`] | what a natural-language query asks for |
+//! | [`text`] | injected instructions and secrets in any string, after normalisation and decoding |
 //! | [`breadth`] | whether a skip/allow condition matches broadly |
 //! | [`policy`] | the router: the Cedar policy (default in `default.cedar`) → [`Decision`] |
 //! | [`shadow`] | a candidate policy beside the active one; disagreements to the audit trail |
@@ -30,6 +31,7 @@ pub mod query;
 pub mod request;
 pub mod shadow;
 pub mod structural;
+pub mod text;
 pub mod tools;
 
 pub use classification::{Classification, Evidence, Flag, Intent, Route, Span};
