@@ -1,80 +1,62 @@
 //! Conformance of Layer0 against ../shared/corpus/layer0-dev.jsonl: every labelled row is
-//! classified and routed; the figures the acceptance criteria name are printed and asserted.
+//! classified and routed by the default Cedar policy; the figures the acceptance criteria name
+//! are printed and asserted (route accuracy ≥ 97 %, block recall ≥ 98 %, false blocks ≤ 1 %).
 //!
-//! When ../shared is absent these tests say so loudly and pass: the unit tests beside the code
-//! cover the classifier with fixtures it writes.
+//! When ../shared is absent these tests say so loudly and pass: the project's own labelled rows
+//! (tests/data/layer0-own.jsonl, written independently of the corpus) still run below.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
-use cfcp::layer0::eval::{EvalReport, Outcome};
-use cfcp::layer0::{classify_value, Context, Flag, Route};
+use cfcp::layer0::engine::evaluate_rows;
+use cfcp::layer0::Layer0;
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../shared/corpus/layer0-dev.jsonl"
 );
+const OWN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/layer0-own.jsonl");
 
-fn rows() -> Option<Vec<serde_json::Value>> {
+fn assert_acceptance(name: &str, text: &str) {
+    let (report, _) = evaluate_rows(text, &Layer0::default(), None).expect("well-formed rows");
+    println!("== {name}\n{}", report.render());
+    for (id, missing, extra) in &report.misflagged {
+        println!("misflagged {id}: missing {missing:?} extra {extra:?}");
+    }
+    assert!(
+        report.accuracy() >= 0.97,
+        "{name}: route accuracy {:.4} < 0.97",
+        report.accuracy()
+    );
+    assert!(
+        report.block_recall() >= 0.98,
+        "{name}: block recall {:.4} < 0.98",
+        report.block_recall()
+    );
+    assert!(
+        report.false_block_rate() <= 0.01,
+        "{name}: false-block rate {:.4} > 0.01",
+        report.false_block_rate()
+    );
+}
+
+#[test]
+fn dev_corpus_meets_the_acceptance_figures() {
     if !Path::new(CORPUS).exists() {
         eprintln!(
             "CONFORMANCE SKIPPED: {CORPUS} is absent (../shared is not beside this checkout)"
         );
-        return None;
+        return;
     }
-    let text = std::fs::read_to_string(CORPUS).expect("readable corpus");
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .enumerate()
-            .map(|(i, l)| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("{CORPUS}:{}: {e}", i + 1))
-            })
-            .collect(),
-    )
-}
-
-fn flags_of(v: &serde_json::Value) -> BTreeSet<Flag> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .map(|f| f.as_str().expect("flag name").parse().expect("known flag"))
-        .collect()
-}
-
-/// The policy table of corpus/layer0-policy.md (first match wins), used here to score the
-/// classifier on its own.
-fn reference_route(flags: &BTreeSet<Flag>, approved: bool, apply: bool) -> Route {
-    if flags.iter().any(|f| f.blocks()) {
-        Route::Block
-    } else if (!flags.is_empty() || apply) && !approved {
-        Route::Approve
-    } else {
-        Route::Allow
-    }
+    assert_acceptance(
+        "layer0-dev.jsonl",
+        &std::fs::read_to_string(CORPUS).expect("readable corpus"),
+    );
 }
 
 #[test]
-fn classifier_flags_on_the_dev_corpus() {
-    let Some(rows) = rows() else { return };
-    let mut outcomes = Vec::new();
-    for row in &rows {
-        let ctx = Context::from_value(&row["context"]).expect("corpus context");
-        let c = classify_value(row, &ctx, None);
-        let apply = c.mode.as_deref() == Some("apply")
-            && c.tool.as_deref() == Some("threat_intel_integrate")
-            && !c.dry_run;
-        outcomes.push(Outcome {
-            id: row["id"].as_str().unwrap_or_default().to_owned(),
-            expected: row["expected"]["route"].as_str().unwrap().parse().unwrap(),
-            expected_flags: flags_of(&row["expected"]["flags"]),
-            route: reference_route(&c.flags, ctx.approved, apply),
-            flags: c.flags.clone(),
-        });
-    }
-    let report = EvalReport::score(&outcomes);
-    println!("{}", report.render());
-    for (id, missing, extra) in &report.misflagged {
-        println!("misflagged {id}: missing {missing:?} extra {extra:?}");
-    }
+fn own_rows_meet_the_acceptance_figures() {
+    assert_acceptance(
+        "layer0-own.jsonl",
+        &std::fs::read_to_string(OWN).expect("tests/data/layer0-own.jsonl"),
+    );
 }

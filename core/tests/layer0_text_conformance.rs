@@ -38,7 +38,9 @@ fn read_jsonl(path: &Path) -> Vec<Value> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .enumerate()
-        .map(|(i, l)| serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1)))
+        .map(|(i, l)| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1))
+        })
         .collect()
 }
 
@@ -155,7 +157,11 @@ fn dev_set_precision_recall_and_no_false_positive_on_clean_rows() {
                 }
                 (false, true) => {
                     c.fp += 1;
-                    let rules: Vec<_> = findings.iter().filter(|f| f.flag == flag).map(|f| f.rule).collect();
+                    let rules: Vec<_> = findings
+                        .iter()
+                        .filter(|f| f.flag == flag)
+                        .map(|f| f.rule)
+                        .collect();
                     extras.push(format!("{id} {flag} {rules:?}"));
                 }
                 (false, false) => {}
@@ -164,12 +170,23 @@ fn dev_set_precision_recall_and_no_false_positive_on_clean_rows() {
         if expected.is_empty() && !findings.is_empty() {
             clean_false_positives.push(format!(
                 "{id}: {:?}",
-                findings.iter().map(|f| (f.rule, &f.detail)).collect::<Vec<_>>()
+                findings
+                    .iter()
+                    .map(|f| (f.rule, &f.detail))
+                    .collect::<Vec<_>>()
             ));
         }
     }
-    assert_eq!(structural_seen, STRUCTURAL.len(), "a structural row id is not in the dev set");
-    println!("layer0 text conformance over {} dev rows ({} structural rows excluded)", rows.len() - structural_seen, structural_seen);
+    assert_eq!(
+        structural_seen,
+        STRUCTURAL.len(),
+        "a structural row id is not in the dev set"
+    );
+    println!(
+        "layer0 text conformance over {} dev rows ({} structural rows excluded)",
+        rows.len() - structural_seen,
+        structural_seen
+    );
     for (flag, c) in &counts {
         println!(
             "  {flag:<20} tp={:<3} fp={:<3} fn={:<3} precision={:.3} recall={:.3}",
@@ -182,9 +199,17 @@ fn dev_set_precision_recall_and_no_false_positive_on_clean_rows() {
     }
     println!("  missed: {misses:?}");
     println!("  extra flags on rows that carry the other text flag or none: {extras:?}");
-    assert!(clean_false_positives.is_empty(), "false positives on rows with neither flag:\n{}", clean_false_positives.join("\n"));
+    assert!(
+        clean_false_positives.is_empty(),
+        "false positives on rows with neither flag:\n{}",
+        clean_false_positives.join("\n")
+    );
     for (flag, c) in &counts {
-        assert!(c.recall() >= 0.98, "{flag} recall {:.3} < 0.98; missed {misses:?}", c.recall());
+        assert!(
+            c.recall() >= 0.98,
+            "{flag} recall {:.3} < 0.98; missed {misses:?}",
+            c.recall()
+        );
     }
 }
 
@@ -197,17 +222,27 @@ fn agentdojo_rendered_injections_are_detected() {
     for row in &rows {
         let attack = row["attack"].as_str().unwrap_or("?").to_string();
         let text = row["text"].as_str().unwrap_or("");
-        let hit = scan(text, Voice::Content).iter().any(|f| f.flag == Flag::PromptInjection);
+        let hit = scan(text, Voice::Content)
+            .iter()
+            .any(|f| f.flag == Flag::PromptInjection);
         let e = by_attack.entry(attack.clone()).or_default();
         e.1 += 1;
         if hit {
             e.0 += 1;
         } else {
-            missed.push(format!("{attack}: {}", text.chars().take(100).collect::<String>()));
+            missed.push(format!(
+                "{attack}: {}",
+                text.chars().take(100).collect::<String>()
+            ));
         }
     }
-    let (hit, total) = by_attack.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    println!("AgentDojo rendered injections (Content voice): recall {:.3} ({hit}/{total})", ratio(hit, total));
+    let (hit, total) = by_attack
+        .values()
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    println!(
+        "AgentDojo rendered injections (Content voice): recall {:.3} ({hit}/{total})",
+        ratio(hit, total)
+    );
     for (attack, (h, t)) in &by_attack {
         println!("  {attack:<24} {:.3} ({h}/{t})", ratio(*h, *t));
     }
@@ -216,7 +251,11 @@ fn agentdojo_rendered_injections_are_detected() {
     // a bare to-do item and is caught only when the goal orders something recognisable.
     for (attack, (h, t)) in &by_attack {
         let floor = if attack == "direct" { 0.6 } else { 1.0 };
-        assert!(ratio(*h, *t) >= floor, "{attack}: recall {:.3} < {floor}", ratio(*h, *t));
+        assert!(
+            ratio(*h, *t) >= floor,
+            "{attack}: recall {:.3} < {floor}",
+            ratio(*h, *t)
+        );
     }
 }
 
@@ -229,10 +268,20 @@ fn agentdojo_benign_defaults_are_not_flagged() {
         .filter_map(|row| {
             let text = row["text"].as_str()?;
             let found = scan(text, Voice::Content);
-            (!found.is_empty()).then(|| format!("{}: {:?}", row["vector"], found.iter().map(|f| f.rule).collect::<Vec<_>>()))
+            (!found.is_empty()).then(|| {
+                format!(
+                    "{}: {:?}",
+                    row["vector"],
+                    found.iter().map(|f| f.rule).collect::<Vec<_>>()
+                )
+            })
         })
         .collect();
-    println!("AgentDojo benign defaults (Content voice): {} of {} flagged", flagged.len(), rows.len());
+    println!(
+        "AgentDojo benign defaults (Content voice): {} of {} flagged",
+        flagged.len(),
+        rows.len()
+    );
     assert!(flagged.is_empty(), "false positives: {flagged:#?}");
 }
 
@@ -253,13 +302,19 @@ fn bipia_training_attacks_are_detected() {
     let mut asserted = (0usize, 0usize);
     for file in ["text_attack_train.json", "code_attack_train.json"] {
         let path = dir.join("injections/bipia").join(file);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let categories: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).expect("BIPIA json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let categories: BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&text).expect("BIPIA json");
         println!("BIPIA {file} (Content voice):");
         for (category, attacks) in &categories {
             let missed: Vec<&String> = attacks
                 .iter()
-                .filter(|a| !scan(a, Voice::Content).iter().any(|f| f.flag == Flag::PromptInjection))
+                .filter(|a| {
+                    !scan(a, Voice::Content)
+                        .iter()
+                        .any(|f| f.flag == Flag::PromptInjection)
+                })
                 .collect();
             let hit = attacks.len() - missed.len();
             let task = BIPIA_TASK_CATEGORIES.contains(&category.as_str());
@@ -267,10 +322,17 @@ fn bipia_training_attacks_are_detected() {
                 "  {category:<36} {:.3} ({hit}/{}){}",
                 ratio(hit, attacks.len()),
                 attacks.len(),
-                if task { "  [task injection: not asserted]" } else { "" }
+                if task {
+                    "  [task injection: not asserted]"
+                } else {
+                    ""
+                }
             );
             for m in &missed {
-                println!("      missed: {}", m.chars().take(90).collect::<String>().replace('\n', " "));
+                println!(
+                    "      missed: {}",
+                    m.chars().take(90).collect::<String>().replace('\n', " ")
+                );
             }
             if !task {
                 asserted.0 += hit;
@@ -278,7 +340,12 @@ fn bipia_training_attacks_are_detected() {
             }
         }
     }
-    println!("BIPIA attacks aimed at the assistant: recall {:.3} ({}/{})", ratio(asserted.0, asserted.1), asserted.0, asserted.1);
+    println!(
+        "BIPIA attacks aimed at the assistant: recall {:.3} ({}/{})",
+        ratio(asserted.0, asserted.1),
+        asserted.0,
+        asserted.1
+    );
     assert!(ratio(asserted.0, asserted.1) >= 0.95);
 }
 
@@ -296,6 +363,9 @@ fn timing_of_a_typical_string() {
             std::hint::black_box(scan(std::hint::black_box(text), Voice::Content));
         }
         let per = started.elapsed() / n;
-        println!("scan of a {}-byte {name} string: {per:?} per call", text.len());
+        println!(
+            "scan of a {}-byte {name} string: {per:?} per call",
+            text.len()
+        );
     }
 }

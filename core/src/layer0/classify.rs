@@ -16,6 +16,7 @@ use super::classification::{Classification, Evidence, Flag, Intent};
 use super::query::classify_query;
 use super::request::{Context, Request, RequestKind};
 use super::structural::classify_tool_call;
+use super::text::{scan, Voice};
 use crate::snapshot::Snapshot;
 
 /// A single string longer than this is malformed: no cfcp argument needs it (a TXT record holds
@@ -100,17 +101,40 @@ fn too_large(location: &str, len: usize) -> Evidence {
     }
 }
 
-/// Scans every string of the request for injected instructions and secrets.
+/// Scans every string of the request for injected instructions and secrets, each in the voice
+/// of where it came from, and enforces the size and depth limits.
 fn scan_strings(request: &Request, out: &mut Classification) {
+    let mut found = Vec::new();
+    if let Some(text) = request.text.as_deref() {
+        let voice = match request.kind {
+            RequestKind::Query => Voice::User,
+            _ => Voice::Content,
+        };
+        if text.len() <= MAX_REQUEST_BYTES {
+            found.extend(scan(text, voice).into_iter().map(|f| f.evidence("text")));
+        }
+    }
     let mut total = 0usize;
     let mut oversized = Vec::new();
     let too_deep = visit_strings(&request.arguments, &mut |path, key, s| {
         total += s.len();
         if s.len() > MAX_STRING_BYTES {
             oversized.push((path.to_owned(), s.len()));
+            return;
         }
-        let _ = key;
+        let voice =
+            if path.starts_with("arguments.question") || path.starts_with("arguments.request") {
+                Voice::User
+            } else if key == "expression" {
+                Voice::Expression
+            } else {
+                Voice::Content
+            };
+        found.extend(scan(s, voice).into_iter().map(|f| f.evidence(path)));
     });
+    for evidence in found {
+        out.flag(evidence);
+    }
     for (path, len) in oversized {
         out.flag(too_large(&path, len));
     }

@@ -916,7 +916,8 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
     let mut i = 0;
     while i < text.len() {
         let sentence_end = matches!(bytes[i], b'\n' | b';' | b'!' | b'?')
-            || (bytes[i] == b'.' && bytes.get(i + 1).map_or(true, |b| b.is_ascii_whitespace()));
+            || (matches!(bytes[i], b'.' | b':')
+                && bytes.get(i + 1).map_or(true, |b| b.is_ascii_whitespace()));
         let boundary_len = if sentence_end {
             1
         } else if text[i..].starts_with(" and then ") {

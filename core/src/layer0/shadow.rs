@@ -358,12 +358,12 @@ pub fn shadow_report(log: &[u8]) -> ShadowReport {
         })
         .collect();
     // Most frequent first; the BTreeMap order breaks ties, so the report is deterministic.
-    report.pairs.sort_by(|a, b| b.count.cmp(&a.count));
+    report.pairs.sort_by_key(|p| std::cmp::Reverse(p.count));
     report.flags = flags
         .into_iter()
         .map(|(flag, count)| FlagCount { flag, count })
         .collect();
-    report.flags.sort_by(|a, b| b.count.cmp(&a.count));
+    report.flags.sort_by_key(|f| std::cmp::Reverse(f.count));
     report
 }
 

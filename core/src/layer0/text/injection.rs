@@ -298,12 +298,32 @@ fn override_counts(text: &str, start: usize, end: usize) -> bool {
     if GENERIC_NOUNS.contains(&noun) {
         // "disregard the previous rule version": the noun names something else.
         let next = text[end..].trim_start_matches(' ');
-        let next = next.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or("");
+        let next = next
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or("");
         if matches!(
             next,
-            "version" | "versions" | "id" | "ids" | "set" | "sets" | "list" | "lists" | "change"
-                | "changes" | "update" | "updates" | "record" | "records" | "name" | "names"
-                | "hits" | "matches" | "count" | "order"
+            "version"
+                | "versions"
+                | "id"
+                | "ids"
+                | "set"
+                | "sets"
+                | "list"
+                | "lists"
+                | "change"
+                | "changes"
+                | "update"
+                | "updates"
+                | "record"
+                | "records"
+                | "name"
+                | "names"
+                | "hits"
+                | "matches"
+                | "count"
+                | "order"
         ) {
             return false;
         }
@@ -366,7 +386,7 @@ mod tests {
     fn rules_hit(text: &str, content: bool) -> Vec<&'static str> {
         let norm = Normalised::new(text);
         let ranges = if content {
-            vec![0..norm.text().len()]
+            std::iter::once(0..norm.text().len()).collect()
         } else {
             vec![]
         };

@@ -177,14 +177,14 @@ pub(crate) fn is_cited(text: &str, start: usize, end: usize) -> bool {
         return false;
     };
     // A quoted value (`"description": "…"`) says what it says.
-    if text[..open].trim_end_matches(' ').ends_with([':', '=', '[', '{', ',', '(']) {
+    if text[..open]
+        .trim_end_matches(' ')
+        .ends_with([':', '=', '[', '{', ',', '('])
+    {
         return false;
     }
     let quote = bytes[open];
-    let Some(close) = text[end..]
-        .find(|c: char| c == quote as char || c == '\n')
-        .map(|i| end + i)
-    else {
+    let Some(close) = text[end..].find([quote as char, '\n']).map(|i| end + i) else {
         return false;
     };
     if bytes[close] != quote || close - open > 300 {

@@ -969,7 +969,7 @@ mod tests {
     fn request_rules(text: &str, content: bool) -> Vec<(&'static str, Flag)> {
         let norm = Normalised::new(text);
         let ranges = if content {
-            vec![0..norm.text().len()]
+            std::iter::once(0..norm.text().len()).collect()
         } else {
             vec![]
         };

@@ -23,7 +23,7 @@ use super::Voice;
 /// The ranges of normalised `text` that are untrusted content in `voice`.
 pub(crate) fn content_ranges(text: &str, voice: Voice) -> Vec<Range<usize>> {
     match voice {
-        Voice::Content => vec![0..text.len()],
+        Voice::Content => std::iter::once(0..text.len()).collect(),
         Voice::Expression => Vec::new(),
         Voice::User => pasted(text),
     }
