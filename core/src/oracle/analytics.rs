@@ -107,8 +107,7 @@ impl ZoneAnalytics {
                     t.statuses
                         .iter()
                         .filter(|s| s.status == status)
-                        .map(|s| s.requests)
-                        .sum(),
+                        .fold(0u64, |n, s| n.saturating_add(s.requests)),
                 );
             }
         }
@@ -120,8 +119,7 @@ impl ZoneAnalytics {
                 .iter()
                 .flat_map(|d| &d.statuses)
                 .filter(|s| s.status == status)
-                .map(|s| s.requests)
-                .sum(),
+                .fold(0u64, |n, s| n.saturating_add(s.requests)),
         )
     }
 
@@ -130,8 +128,7 @@ impl ZoneAnalytics {
         self.firewall_events
             .iter()
             .filter(|e| e.rule_id == rule_id)
-            .map(|e| e.count)
-            .sum()
+            .fold(0u64, |n, e| n.saturating_add(e.count))
     }
 
     /// Requests and threats of a country over the daily entries.
@@ -189,6 +186,21 @@ mod tests {
         assert_eq!(z.status_requests(526), Some(9));
         assert_eq!(z.country_daily("nl"), Some((600, 300)));
         assert_eq!(z.country_daily("US"), None);
+    }
+
+    #[test]
+    fn huge_counts_saturate_instead_of_overflowing() {
+        let z = ZoneAnalytics {
+            daily: vec![
+                day("2026-10-31", u64::MAX, u64::MAX),
+                day("2026-11-01", u64::MAX, 1),
+            ],
+            ..ZoneAnalytics::default()
+        };
+        assert_eq!(z.daily_totals(), Some((u64::MAX, u64::MAX)));
+        assert_eq!(z.status_requests(526), Some(6));
+        assert_eq!(z.threat_share(), Some(1.0));
+        assert_eq!(z.country_daily("NL").map(|(_, t)| t), Some(u64::MAX));
     }
 
     #[test]

@@ -674,11 +674,30 @@ fn finding(ctx: &Ctx<'_>, check_ids: &[String], out: &mut Recommendation) {
             .map(|f| f.severity)
             .max()
             .or_else(|| meta.map(|c| c.severity));
-        let ev: Vec<Evidence> = failing
+        let mut ev: Vec<Evidence> = failing
             .iter()
             .take(MAX_FINDINGS_CITED)
             .map(|f| finding_evidence(f))
             .collect();
+        // How often a rule acts tells whether fixing it changes anything in practice.
+        for f in failing.iter().filter(|f| f.resource.kind == "rule") {
+            let zone = f.resource.zone.as_deref().unwrap_or("");
+            if let Some(za) = ctx
+                .zone_analytics(zone)
+                .filter(|za| !za.firewall_events.is_empty())
+            {
+                ev.push(evidence(
+                    "analytics",
+                    Some(zone),
+                    format!("firewall_events:{}", f.resource.id),
+                    format!(
+                        "{} firewall events for rule {} in the analytics range",
+                        za.rule_events(&f.resource.id),
+                        f.resource.id
+                    ),
+                ));
+            }
+        }
         if unknown > 0 {
             out.unknowns.push(format!("{check_id}: {unknown} resource(s) could not be decided (a section the check reads is missing from the snapshot)"));
         }

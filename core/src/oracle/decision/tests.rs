@@ -395,6 +395,35 @@ fn a_named_finding_gets_fix_or_waive_options() {
         Some("waive:zone_hotlink_protection_enabled")
     );
 
+    let events = Analytics {
+        since: None,
+        until: None,
+        zones: vec![ZoneAnalytics {
+            zone: "acme-api.io".into(),
+            firewall_events: vec![crate::api::FirewallRuleEvents {
+                rule_id: "4a12d2220e7abe37c65bae41f496ec87".into(),
+                action: "skip".into(),
+                source: "firewallCustom".into(),
+                count: 1234,
+            }],
+            ..ZoneAnalytics::default()
+        }],
+    };
+    let skip = decision_support(
+        "what do I do about waf_skip_rule_scope",
+        &DecisionInputs {
+            analytics: Some(&events),
+            ..DecisionInputs::new(Some(&s))
+        },
+    );
+    assert!(option(&skip, "fix:waf_skip_rule_scope")
+        .evidence
+        .iter()
+        .any(
+            |e| e.id == "firewall_events:4a12d2220e7abe37c65bae41f496ec87"
+                && e.detail.starts_with("1234 firewall events")
+        ));
+
     let passing = ask("zone_paused?", &s);
     assert_eq!(passing.recommended.as_deref(), Some("keep:zone_paused"));
     assert_eq!(
