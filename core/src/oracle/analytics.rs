@@ -44,6 +44,19 @@ impl Analytics {
 }
 
 /// What the GraphQL analytics say about one zone. Absent parts were not read.
+///
+/// ```
+/// let z: cfcp::oracle::ZoneAnalytics = serde_json::from_value(serde_json::json!({
+///   "zone": "a.example", "daily": [
+///     {"date": "2026-10-30", "requests": 100, "threats": 1, "cached_requests": 0, "bytes": 0,
+///      "countries": [], "statuses": []},
+///     {"date": "2026-10-31", "requests": 500, "threats": 250, "cached_requests": 0, "bytes": 0,
+///      "countries": [], "statuses": [{"status": 526, "requests": 7}]}]
+/// })).unwrap();
+/// assert_eq!(z.spike(), Some(5.0));
+/// assert_eq!(z.daily_totals(), Some((600, 251)));
+/// assert_eq!(z.status_requests(526), Some(7));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ZoneAnalytics {

@@ -147,6 +147,12 @@ const REQUEST_MEMBERS: &[&str] = &[
 ];
 
 /// True for a code [`parse_indicator`] reads as a country (`NL`, `T1`), upper case expected.
+///
+/// ```
+/// assert!(cfcp::oracle::is_country_code("NL"));
+/// assert!(cfcp::oracle::is_country_code("T1")); // Cloudflare's code for Tor
+/// assert!(!cfcp::oracle::is_country_code("ZZ") && !cfcp::oracle::is_country_code("nl"));
+/// ```
 pub fn is_country_code(code: &str) -> bool {
     code.len() == 2
         && (CLOUDFLARE_COUNTRIES.contains(&code) || ISO_COUNTRIES.split(' ').any(|c| c == code))

@@ -45,6 +45,12 @@ pub struct DecisionInputs<'a> {
 
 impl<'a> DecisionInputs<'a> {
     /// Inputs with a snapshot only.
+    ///
+    /// ```
+    /// let inputs = cfcp::oracle::DecisionInputs::new(None);
+    /// let r = cfcp::oracle::decision_support("Should I enable Bot Fight Mode?", &inputs);
+    /// assert!(r.recommended.is_none() && r.unknowns[0].starts_with("no snapshot"));
+    /// ```
     pub fn new(snapshot: Option<&'a Snapshot>) -> Self {
         DecisionInputs {
             snapshot,

@@ -62,6 +62,16 @@ pub struct IntelFeed {
 
 impl IntelFeed {
     /// A feed with this name and these indicators.
+    ///
+    /// ```
+    /// use cfcp::intel::{parse_feed, FeedFormat};
+    /// let now = time::macros::datetime!(2026-11-01 12:00 UTC);
+    /// let parsed = parse_feed(FeedFormat::Plain, "45.155.205.0/24\n", now);
+    /// let feed = cfcp::oracle::IntelFeed::new("blocklist.txt", parsed.indicators);
+    /// let inputs = cfcp::oracle::ThreatInputs { intel: std::slice::from_ref(&feed), ..Default::default() };
+    /// let a = cfcp::oracle::threat_assess("45.155.205.7", &inputs);
+    /// assert_eq!(a.intel_matches[0].feed, "blocklist.txt");
+    /// ```
     pub fn new(name: impl Into<String>, indicators: Vec<Indicator>) -> Self {
         IntelFeed {
             name: name.into(),
@@ -105,6 +115,12 @@ pub enum ThreatLevel {
 impl ThreatLevel {
     /// The level for a score (the sum of the reasons' points): 0 none, 1 low, 2–3 medium, 4–5
     /// high, 6 and more critical.
+    ///
+    /// ```
+    /// use cfcp::oracle::ThreatLevel;
+    /// assert_eq!(ThreatLevel::from_score(3), ThreatLevel::Medium);
+    /// assert_eq!(ThreatLevel::from_score(9), ThreatLevel::Critical);
+    /// ```
     pub fn from_score(score: u32) -> Self {
         match score {
             0 => ThreatLevel::None,

@@ -483,6 +483,30 @@ fn a_url_to_your_zone_is_a_request_not_your_asset() {
     assert_eq!(a.recommendation.action, RecommendedAction::Block);
 }
 
+#[test]
+fn a_large_request_sample_is_read_scanned_and_counted_by_rate_limits() {
+    let s = demo();
+    let body = format!("user=admin%27+or+1%3D1--&{}", "pad=x&".repeat(150_000));
+    let text = format!(
+        "POST /api/login HTTP/1.1\nHost: acme-shop.com\nContent-Type: application/x-www-form-urlencoded\n\n{body}"
+    );
+    let a = threat_assess(&text, &with_snapshot(&s));
+    assert_eq!(a.kind, IndicatorKind::Request);
+    assert_eq!(a.indicator.chars().count(), 200);
+    assert!(a
+        .request_signals
+        .iter()
+        .any(|s| s.category == "sqli" && s.location == "body"));
+    let o = outcome(&a, "acme-shop.com");
+    assert_eq!(
+        o.rate_limit_counted_by
+            .iter()
+            .map(|r| r.description.as_str())
+            .collect::<Vec<_>>(),
+        ["Rate limit login attempts"]
+    );
+}
+
 fn analytics_for(zone: &str, ip: &str, country: &str) -> Analytics {
     Analytics {
         since: Some("2026-10-25T00:00:00Z".into()),
