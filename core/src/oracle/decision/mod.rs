@@ -440,19 +440,22 @@ fn recognise(lower: &str, names_a_check: bool) -> Topic {
     ) {
         return Topic::MinTlsVersion;
     }
-    if has_any(
-        lower,
-        &[
-            "strict",
-            "ssl mode",
-            "ssl/tls mode",
-            "flexible ssl",
-            "encryption mode",
-            "origin certificate",
-            "full ssl",
-            "ssl to full",
-        ],
-    ) {
+    let strict_ssl =
+        lower.contains("strict") && has_any(lower, &["ssl", "full", "https", "origin"]);
+    if strict_ssl
+        || has_any(
+            lower,
+            &[
+                "ssl mode",
+                "ssl/tls mode",
+                "flexible ssl",
+                "encryption mode",
+                "origin certificate",
+                "full ssl",
+                "ssl to full",
+            ],
+        )
+    {
         return Topic::SslStrict;
     }
     if has_any(

@@ -83,6 +83,7 @@ fn questions_are_recognised_by_their_keywords() {
         ("What should I do about zone_ssl_strict?", Topic::Finding),
         ("Tell me about waf_skip_rule_scope", Topic::Finding),
         ("What's the weather?", Topic::General),
+        ("Is our DMARC policy strict enough?", Topic::General),
     ];
     for (question, topic) in cases {
         let r = ask(question, &s);
