@@ -19,6 +19,7 @@ pub mod error;
 pub mod intel;
 pub mod invariants;
 pub mod layer0;
+pub mod oracle;
 pub mod permissions;
 pub mod report;
 pub mod rules;
