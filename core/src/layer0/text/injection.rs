@@ -34,8 +34,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::normalise::Normalised;
-use super::patterns::{compile, excerpt, has_word, is_cited, sentence_around};
-use super::TextFinding;
+use super::patterns::{compile, excerpt, has_any_word, has_word, is_cited, sentence_around};
+use super::{Armed, TextFinding};
 use crate::layer0::Flag;
 
 /// Where a rule counts.
@@ -80,7 +80,7 @@ const RULES: &[Rule] = &[
         id: "injection.important_message",
         scope: Scope::Marker,
         what: "carries a letter addressed to the agent (AgentDojo's important-instructions attack)",
-        pattern: r#"</?information>|\bimportant (?:message|notice|instructions?|update|note) from\b[^\n]{0,80}?\bto you\b|\bthe task (?:that )?i (?:gave|assigned|set) you\b|\bbefore you (?:can )?(?:solve|complete|finish|continue with|proceed with) (?:the|your|my) (?:task|request)\b"#,
+        pattern: r#"</?information>|\bimportant (?:message|notice|instructions?|update|note) from\b[^\n]*?\bto you\b|\bthe task (?:that )?i (?:gave|assigned|set) you\b|\bbefore you (?:can )?(?:solve|complete|finish|continue with|proceed with) (?:the|your|my) (?:task|request)\b"#,
         check: always,
     },
     Rule {
@@ -101,7 +101,7 @@ const RULES: &[Rule] = &[
         id: "injection.decode_and_follow",
         scope: Scope::Marker,
         what: "asks the agent to decode hidden text and act on it",
-        pattern: r#"\b(?:decode|decrypt|deobfuscate|unescape|base64-?decode|rot13)\b{S}{0,60}?\b(?:and|then|to)[ ](?:follow|execute|run|obey|do|perform|carry out|apply|act on|comply|answer|implement)\b|\b(?:follow|execute|run|obey|answer|perform|carry out|do)(?: the| this| these)? (?:question|instructions?|commands?|text|task|request|message|directive|payload)s? (?:encoded|hidden|embedded|contained|written|given)(?: in base64| in hex)? (?:here|below|above|in)\b|\b(?:encoded|hidden|obfuscated) (?:instructions?|commands?|directives?|question|task|payload)\b"#,
+        pattern: r#"\b(?:decode|decrypt|deobfuscate|unescape|base64-?decode|rot13)\b{S}*?\b(?:and|then|to)[ ](?:follow|execute|run|obey|do|perform|carry out|apply|act on|comply|answer|implement)\b|\b(?:follow|execute|run|obey|answer|perform|carry out|do)(?: the| this| these)? (?:question|instructions?|commands?|text|task|request|message|directive|payload)s? (?:encoded|hidden|embedded|contained|written|given)(?: in base64| in hex)? (?:here|below|above|in)\b|\b(?:encoded|hidden|obfuscated) (?:instructions?|commands?|directives?|question|task|payload)\b"#,
         check: always,
     },
     Rule {
@@ -150,7 +150,7 @@ const RULES: &[Rule] = &[
         id: "injection.output_manipulation",
         scope: Scope::Content,
         what: "tells the agent what to put in its answer",
-        pattern: r#"{START}(?:add|include|integrate|insert|append|prepend|embed|inject|modify|change|alter|edit|replace|use|provide|render|remove|group|convert|substitute|misspell|scramble|jumble|rearrange|anagram|combine|introduce|enhance|augment|mention|suggest|tease|hint|promote|emphasi[sz]e|stress|express|invite|encourage|end|start|begin|finish|conclude|close|open|translate|write|format|output|print|respond|reply|answer|make|put|sign|mark|state|recommend|advise|direct|urge|attach|link|tell|say|confirm|summari[sz]e|rewrite|reformat|structure|spell|capitali[sz]e|reverse|encode|present|deliver|frame|craft|compose|ensure|remember|be sure|don't forget|do not forget)\b{S}{0,200}?\byour (?:final |entire |whole |next |own )?(?:response|reply|answer|output|summary|message|report|result|explanation|analysis|words|writing)s?\b|{START}in your (?:response|reply|answer|output|summary|message)s?\b|{START}your (?:final |next )?(?:response|reply|answer|output|summary)s? (?:must|should|shall|needs to|has to|will)\b|\b(?:when|while|before) (?:you )?(?:answer|respond|repl|summari[sz]|report)(?:ing|e|y|ies)?\b[ ,]"#,
+        pattern: r#"{START}(?:add|include|integrate|insert|append|prepend|embed|inject|modify|change|alter|edit|replace|use|provide|render|remove|group|convert|substitute|misspell|scramble|jumble|rearrange|anagram|combine|introduce|enhance|augment|mention|suggest|tease|hint|promote|emphasi[sz]e|stress|express|invite|encourage|end|start|begin|finish|conclude|close|open|translate|write|format|output|print|respond|reply|answer|make|put|sign|mark|state|recommend|advise|direct|urge|attach|link|tell|say|confirm|summari[sz]e|rewrite|reformat|structure|spell|capitali[sz]e|reverse|encode|present|deliver|frame|craft|compose|ensure|remember|be sure|don't forget|do not forget)\b{S}*?\byour (?:final |entire |whole |next |own )?(?:response|reply|answer|output|summary|message|report|result|explanation|analysis|words|writing)s?\b|{START}in your (?:response|reply|answer|output|summary|message)s?\b|{START}your (?:final |next )?(?:response|reply|answer|output|summary)s? (?:must|should|shall|needs to|has to|will)\b|\b(?:when|while|before) (?:you )?(?:answer|respond|repl|summari[sz]|report)(?:ing|e|y|ies)?\b[ ,]"#,
         check: always,
     },
     Rule {
@@ -172,12 +172,26 @@ const RULES: &[Rule] = &[
 static COMPILED: LazyLock<Vec<Regex>> =
     LazyLock::new(|| RULES.iter().map(|r| compile(r.pattern)).collect());
 
+/// How many patterns [`patterns`] yields.
+pub(crate) const PATTERN_COUNT: usize = RULES.len();
+
+/// The rules' patterns, for the set that arms them ([`super::Armed`]).
+pub(crate) fn patterns() -> impl Iterator<Item = &'static str> {
+    RULES.iter().map(|r| r.pattern)
+}
+
 /// Adds a prompt-injection finding for every rule match in `norm`. Content rules count only for
 /// matches that start inside one of `content` (normalised byte ranges).
-pub(crate) fn scan(norm: &Normalised, content: &[Range<usize>], out: &mut Vec<TextFinding>) {
+/// Only rules that `armed` says match are run on their own.
+pub(crate) fn scan(
+    norm: &Normalised,
+    content: &[Range<usize>],
+    armed: &Armed,
+    out: &mut Vec<TextFinding>,
+) {
     let text = norm.text();
-    for (rule, re) in RULES.iter().zip(COMPILED.iter()) {
-        if rule.scope == Scope::Content && content.is_empty() {
+    for (k, (rule, re)) in RULES.iter().zip(COMPILED.iter()).enumerate() {
+        if !armed.injection(k) || (rule.scope == Scope::Content && content.is_empty()) {
             continue;
         }
         for m in re.find_iter(text) {
@@ -327,7 +341,7 @@ fn override_counts(text: &str, start: usize, end: usize) -> bool {
         ) {
             return false;
         }
-        let qualified = EARLIER.iter().any(|q| has_word(matched, q));
+        let qualified = has_any_word(matched, EARLIER);
         // "ignore my previous message" is a user correcting themselves.
         let own = has_word(matched, "my");
         if !qualified || own {
@@ -340,7 +354,7 @@ fn override_counts(text: &str, start: usize, end: usize) -> bool {
         from += 1;
     }
     let before = &text[from..start];
-    let cue = MENTION_CUES.iter().any(|c| has_word(before, c));
+    let cue = has_any_word(before, MENTION_CUES);
     let ends_clause = text[end..].chars().next().map_or(true, |c| {
         matches!(
             c,
@@ -358,7 +372,7 @@ fn not_passive(text: &str, _start: usize, end: usize) -> bool {
 
 fn sentence_speaks_to_reader(text: &str, start: usize, _end: usize) -> bool {
     let sentence = &text[sentence_around(text, start)];
-    has_word(sentence, "your") || has_word(sentence, "you")
+    has_any_word(sentence, &["you", "your"])
 }
 
 /// Supporting evidence that a to-do item is an order to the agent rather than a note to self.
@@ -391,7 +405,7 @@ mod tests {
             vec![]
         };
         let mut out = Vec::new();
-        scan(&norm, &ranges, &mut out);
+        scan(&norm, &ranges, &Armed::new(norm.text()), &mut out);
         let mut ids: Vec<_> = out.iter().map(|f| f.rule).collect();
         ids.dedup();
         ids
@@ -404,6 +418,7 @@ mod tests {
     #[test]
     fn every_pattern_compiles() {
         assert_eq!(COMPILED.len(), RULES.len());
+
         assert!(TODO_ORDER.is_match("please do"));
     }
 

@@ -28,20 +28,29 @@ use crate::layer0::Span;
 #[derive(Debug, Clone)]
 pub(crate) struct Normalised {
     text: String,
-    /// `origin[i]` is the original `[start, end)` of the character that produced byte `i`.
-    origin: Vec<(usize, usize)>,
+    /// `origin[i]` is the original `[start, end)` of the character that produced byte `i`
+    /// (32 bits: [`Normalised::new`] reads at most 4 GiB).
+    origin: Vec<(u32, u32)>,
 }
 
 impl Normalised {
     /// Normalises `original` (see the module docs). Linear in its length.
     pub(crate) fn new(original: &str) -> Normalised {
+        // Callers pass windows of at most 64 KiB; beyond 4 GiB, offsets would not fit in 32 bits.
+        let mut cut = original.len().min(u32::MAX as usize);
+        while !original.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let original = &original[..cut];
         let mut out = Builder {
-            chars: Vec::with_capacity(original.len()),
+            bytes: Vec::with_capacity(original.len()),
+            origin: Vec::with_capacity(original.len()),
         };
         let bytes = original.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            let decoded = match bytes[i] {
+            let b = bytes[i];
+            let decoded = match b {
                 b'\\' => backslash_escape(original, i),
                 b'&' => html_entity(original, i),
                 b'%' => percent_escape(original, i),
@@ -55,6 +64,11 @@ impl Normalised {
                     }
                     None => None,
                 },
+                0..=0x7F => {
+                    out.push_ascii(b, i, i + 1);
+                    i += 1;
+                    continue;
+                }
                 _ => None,
             };
             if let Some((c, len)) = decoded {
@@ -81,7 +95,7 @@ impl Normalised {
     /// are character boundaries of the original text.
     pub(crate) fn span(&self, start: usize, end: usize) -> Span {
         let Some(&(first, first_end)) = self.origin.get(start) else {
-            let end_of_text = self.origin.last().map_or(0, |o| o.1);
+            let end_of_text = self.origin.last().map_or(0, |o| o.1 as usize);
             return Span {
                 start: end_of_text,
                 end: end_of_text,
@@ -96,18 +110,60 @@ impl Normalised {
             first
         };
         Span {
-            start: first,
-            end: last.max(first),
+            start: first as usize,
+            end: last.max(first) as usize,
         }
     }
 }
 
-/// Collects output characters with their origin, folding as it goes.
+const KEEP: u8 = 0;
+const SPACE: u8 = 1;
+const BREAK: u8 = 2;
+const DROP: u8 = 3;
+
+/// What happens to each ASCII byte: kept (lowercased), a space, a line break, or dropped
+/// (control characters and markdown emphasis).
+const ASCII_CLASS: [u8; 128] = {
+    let mut class = [KEEP; 128];
+    let mut b = 0;
+    while b < 0x20 {
+        class[b] = DROP;
+        b += 1;
+    }
+    class[0x7F] = DROP;
+    class[b'*' as usize] = DROP;
+    class[b'`' as usize] = DROP;
+    class[b' ' as usize] = SPACE;
+    class[b'\t' as usize] = SPACE;
+    class[b'\n' as usize] = BREAK;
+    class[b'\r' as usize] = BREAK;
+    class[0x0B] = BREAK;
+    class[0x0C] = BREAK;
+    class
+};
+
+/// Collects output bytes with their origin, folding as it goes.
 struct Builder {
-    chars: Vec<(char, usize, usize)>,
+    bytes: Vec<u8>,
+    origin: Vec<(u32, u32)>,
 }
 
 impl Builder {
+    /// Adds the ASCII byte `b`, which stands for original bytes `[start, end)`.
+    #[inline]
+    fn push_ascii(&mut self, b: u8, start: usize, end: usize) {
+        match ASCII_CLASS[b as usize] {
+            KEEP => {
+                self.bytes
+                    .push(b | if b.is_ascii_uppercase() { 0x20 } else { 0 });
+                self.origin.push((start as u32, end as u32));
+            }
+            SPACE => self.space(false, start, end),
+            BREAK => self.space(true, start, end),
+            _ => {}
+        }
+    }
+
     /// Adds the character `c`, which stands for original bytes `[start, end)`.
     fn push(&mut self, c: char, start: usize, end: usize) {
         let c = match c as u32 {
@@ -115,57 +171,72 @@ impl Builder {
             0xE0020..=0xE007E => char::from_u32(c as u32 - 0xE0000).unwrap_or(' '),
             _ => c,
         };
-        if is_line_break(c) || c.is_whitespace() {
-            let newline = is_line_break(c);
-            if let Some(last) = self.chars.last_mut() {
-                if last.0 == ' ' || last.0 == '\n' {
-                    if newline {
-                        last.0 = '\n';
-                    }
-                    last.2 = end;
-                    return;
-                }
-            }
-            self.chars
-                .push((if newline { '\n' } else { ' ' }, start, end));
-            return;
+        if c.is_ascii() {
+            return self.push_ascii(c as u8, start, end);
         }
-        if is_invisible(c) || c.is_control() || c == '*' || c == '`' {
+        if is_line_break(c) || c.is_whitespace() {
+            return self.space(is_line_break(c), start, end);
+        }
+        if is_invisible(c) || c.is_control() {
             return;
         }
         if let Some(folded) = fold_char(c) {
-            self.chars.push((folded, start, end));
-            return;
+            return self.emit(folded, start, end);
         }
         for lower in c.to_lowercase() {
-            self.chars
-                .push((fold_char(lower).unwrap_or(lower), start, end));
+            self.emit(fold_char(lower).unwrap_or(lower), start, end);
+        }
+    }
+
+    /// One space (or line break) for a run of whitespace.
+    fn space(&mut self, newline: bool, start: usize, end: usize) {
+        if let (Some(last), Some(origin)) = (self.bytes.last_mut(), self.origin.last_mut()) {
+            if *last == b' ' || *last == b'\n' {
+                if newline {
+                    *last = b'\n';
+                }
+                origin.1 = end as u32;
+                return;
+            }
+        }
+        self.bytes.push(if newline { b'\n' } else { b' ' });
+        self.origin.push((start as u32, end as u32));
+    }
+
+    fn emit(&mut self, c: char, start: usize, end: usize) {
+        let mut buf = [0u8; 4];
+        for &b in c.encode_utf8(&mut buf).as_bytes() {
+            self.bytes.push(b);
+            self.origin.push((start as u32, end as u32));
         }
     }
 
     fn finish(mut self) -> Normalised {
-        plus_between_letters(&mut self.chars);
-        join_spelled_letters(&mut self.chars);
-        let mut text = String::with_capacity(self.chars.len());
-        let mut origin = Vec::with_capacity(self.chars.len());
-        for (c, start, end) in self.chars {
-            text.push(c);
-            for _ in 0..c.len_utf8() {
-                origin.push((start, end));
-            }
+        plus_between_letters(&mut self.bytes);
+        join_spelled_letters(&mut self.bytes, &mut self.origin);
+        // Only whole characters were pushed and only ASCII bytes replaced or removed, so the
+        // bytes are UTF-8; should that ever fail, an empty text finds nothing rather than panic.
+        match String::from_utf8(self.bytes) {
+            Ok(text) => Normalised {
+                text,
+                origin: self.origin,
+            },
+            Err(_) => Normalised {
+                text: String::new(),
+                origin: Vec::new(),
+            },
         }
-        Normalised { text, origin }
     }
 }
 
 /// `ignore+previous+instructions` (a form-encoded query string) reads as words.
-fn plus_between_letters(chars: &mut [(char, usize, usize)]) {
-    for i in 1..chars.len().saturating_sub(1) {
-        if chars[i].0 == '+'
-            && chars[i - 1].0.is_ascii_alphabetic()
-            && chars[i + 1].0.is_ascii_alphabetic()
+fn plus_between_letters(bytes: &mut [u8]) {
+    for i in 1..bytes.len().saturating_sub(1) {
+        if bytes[i] == b'+'
+            && bytes[i - 1].is_ascii_alphabetic()
+            && bytes[i + 1].is_ascii_alphabetic()
         {
-            chars[i].0 = ' ';
+            bytes[i] = b' ';
         }
     }
 }
@@ -173,46 +244,50 @@ fn plus_between_letters(chars: &mut [(char, usize, usize)]) {
 /// Joins runs of four or more single letters separated by one space, dot, dash, underscore or
 /// bar (`i g n o r e` → `ignore`). Words of two letters or more end a run, so ordinary text is
 /// untouched.
-fn join_spelled_letters(chars: &mut Vec<(char, usize, usize)>) {
-    let is_letter = |c: char| c.is_ascii_lowercase();
-    let is_word = |c: char| c.is_alphanumeric();
-    let is_sep = |c: char| matches!(c, ' ' | '.' | '-' | '_' | '|');
-    let n = chars.len();
-    let single = |chars: &[(char, usize, usize)], i: usize| {
-        is_letter(chars[i].0)
-            && (i == 0 || !is_word(chars[i - 1].0))
-            && (i + 1 == n || !is_word(chars[i + 1].0))
+fn join_spelled_letters(bytes: &mut Vec<u8>, origin: &mut Vec<(u32, u32)>) {
+    // Non-ASCII bytes belong to letters of other scripts: they count as word characters.
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b >= 0x80;
+    let is_sep = |b: u8| matches!(b, b' ' | b'.' | b'-' | b'_' | b'|');
+    let n = bytes.len();
+    let single = |bytes: &[u8], i: usize| {
+        bytes[i].is_ascii_lowercase()
+            && (i == 0 || !is_word(bytes[i - 1]))
+            && (i + 1 == n || !is_word(bytes[i + 1]))
     };
-    let mut drop = vec![false; n];
-    let mut any = false;
+    let mut drop: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < n {
-        if !single(chars, i) {
+        if !single(bytes, i) {
             i += 1;
             continue;
         }
         let mut j = i;
         let mut count = 1;
-        while j + 2 < n && is_sep(chars[j + 1].0) && single(chars, j + 2) {
+        while j + 2 < n && is_sep(bytes[j + 1]) && single(bytes, j + 2) {
             j += 2;
             count += 1;
         }
         if count >= 4 {
-            for k in (i + 1..j).step_by(2) {
-                drop[k] = true;
-                any = true;
-            }
+            drop.extend((i + 1..j).step_by(2));
         }
         i = j + 1;
     }
-    if any {
-        let mut k = 0;
-        chars.retain(|_| {
-            let keep = !drop[k];
-            k += 1;
-            keep
-        });
+    if drop.is_empty() {
+        return;
     }
+    let mut next_drop = drop.iter().peekable();
+    let mut write = 0;
+    for read in 0..n {
+        if next_drop.peek() == Some(&&read) {
+            next_drop.next();
+            continue;
+        }
+        bytes[write] = bytes[read];
+        origin[write] = origin[read];
+        write += 1;
+    }
+    bytes.truncate(write);
+    origin.truncate(write);
 }
 
 fn is_line_break(c: char) -> bool {

@@ -4,7 +4,7 @@
 //! `\n` where a line broke. They use the `regex` crate, whose automata run in time linear in the
 //! text (no backtracking), and ASCII word boundaries so the fast engines always apply.
 
-use regex::Regex;
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 /// One character inside a sentence: anything but a sentence end, where `.`, `!` or `?` end a
 /// sentence only when a space or line break follows (`www.example.com` stays one sentence).
@@ -18,14 +18,35 @@ pub(crate) const SENTENCE_START: &str = r#"(?:^|\n|[.!?;:]["')\]]?[ ]|["'(\[>=][
 ///
 /// Panics on an invalid pattern: the patterns are constants, and the unit tests compile each one.
 pub(crate) fn compile(pattern: &str) -> Regex {
-    let expanded = pattern
-        .replace(r"\b", r"(?-u:\b)")
-        .replace("{S}", IN_SENTENCE)
-        .replace("{START}", SENTENCE_START);
-    match Regex::new(&expanded) {
+    match Regex::new(&expand(pattern)) {
         Ok(re) => re,
         Err(e) => panic!("detector pattern {pattern:?} does not compile: {e}"),
     }
+}
+
+/// The lazy DFA cache of a set: big enough that, once warm, the states ordinary text visits stay
+/// cached instead of being rebuilt on every call (the default 2 MiB is cleared over and over).
+const SET_DFA_CACHE: usize = 32 << 20;
+
+/// Compiles detector patterns into one set, which tells in a single pass which of them match:
+/// most text matches none, and then no pattern runs on its own.
+pub(crate) fn compile_set<'a>(patterns: impl IntoIterator<Item = &'a str>) -> RegexSet {
+    let expanded: Vec<String> = patterns.into_iter().map(expand).collect();
+    match RegexSetBuilder::new(&expanded)
+        .dfa_size_limit(SET_DFA_CACHE)
+        .build()
+    {
+        Ok(set) => set,
+        Err(e) => panic!("detector patterns do not compile as a set: {e}"),
+    }
+}
+
+/// A detector pattern with its placeholders expanded (see [`compile`]).
+pub(crate) fn expand(pattern: &str) -> String {
+    pattern
+        .replace(r"\b", r"(?-u:\b)")
+        .replace("{S}", IN_SENTENCE)
+        .replace("{START}", SENTENCE_START)
 }
 
 /// The range of the sentence around byte `at` of normalised `text`.
@@ -69,6 +90,15 @@ pub(crate) fn has_word(text: &str, word: &str) -> bool {
         }
     }
     false
+}
+
+/// Whether any of `words` occurs as a whole word in `text`. Entries may be phrases
+/// (`such as`); single words are looked up in one pass over the text's words.
+pub(crate) fn has_any_word(text: &str, words: &[&str]) -> bool {
+    let mut phrases = words.iter().filter(|w| w.contains([' ', '.']));
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .any(|w| !w.is_empty() && words.contains(&w))
+        || phrases.any(|p| has_word(text, p))
 }
 
 /// A short, single-line excerpt of normalised text for a finding's detail.
@@ -195,7 +225,7 @@ pub(crate) fn is_cited(text: &str, start: usize, end: usize) -> bool {
         from += 1;
     }
     let before = &text[from..open];
-    QUOTE_CUES.iter().any(|cue| has_word(before, cue))
+    has_any_word(before, QUOTE_CUES)
 }
 
 #[cfg(test)]
@@ -207,6 +237,13 @@ mod tests {
         let t = "first one. visit www.example.com now! last";
         let r = sentence_around(t, t.find("www").unwrap());
         assert_eq!(&t[r], "visit www.example.com now");
+    }
+
+    #[test]
+    fn any_of_several_words() {
+        assert!(has_any_word("payloads such as x", &["like", "such as"]));
+        assert!(has_any_word("a, like b", &["like", "such as"]));
+        assert!(!has_any_word("likely suchas", &["like", "such as"]));
     }
 
     #[test]

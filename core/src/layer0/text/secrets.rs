@@ -29,7 +29,8 @@ use base64::{alphabet, Engine as _};
 use regex::Regex;
 
 use super::normalise::Normalised;
-use super::patterns::{compile, excerpt};
+use super::patterns::{compile, compile_set, excerpt};
+use super::Armed;
 use super::TextFinding;
 use crate::layer0::{Flag, Span};
 
@@ -107,15 +108,10 @@ const VALUE_RULES: &[ValueRule] = &[
     },
 ];
 
-static VALUE_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    VALUE_RULES
-        .iter()
-        .map(|r| match Regex::new(r.pattern) {
-            Ok(re) => re,
-            Err(e) => panic!("secret pattern {} does not compile: {e}", r.id),
-        })
-        .collect()
-});
+static VALUE_REGEXES: LazyLock<Vec<Regex>> =
+    LazyLock::new(|| VALUE_RULES.iter().map(|r| compile(r.pattern)).collect());
+static ANY_VALUE: LazyLock<regex::RegexSet> =
+    LazyLock::new(|| compile_set(VALUE_RULES.iter().map(|r| r.pattern)));
 
 /// Adds a finding for every secret value in `text` (original, not normalised).
 pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
@@ -130,7 +126,11 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
             span,
         ));
     }
-    for (rule, re) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()) {
+    let armed = ANY_VALUE.matches(text);
+    for (k, (rule, re)) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()).enumerate() {
+        if !armed.matched(k) {
+            continue;
+        }
         for caps in re.captures_iter(text) {
             let Some(value) = caps.get(rule.group) else {
                 continue;
@@ -715,19 +715,32 @@ struct Request {
 
 /// Adds findings for requests to reveal or send secrets. Requests that start inside one of
 /// `content` also add a prompt-injection finding.
-pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Vec<TextFinding>) {
+/// Only patterns that `armed` says match are run on their own.
+pub(crate) fn requests(
+    norm: &Normalised,
+    content: &[Range<usize>],
+    armed: &Armed,
+    out: &mut Vec<TextFinding>,
+) {
     let text = norm.text();
     let mut found: Vec<Request> = Vec::new();
-    reveal_requests(text, &mut found);
-    send_requests(text, &mut found);
-    for m in CREDENTIAL_FILE_REQUEST.find_iter(text) {
+    if armed.request(4) {
+        reveal_requests(text, &mut found);
+    }
+    if armed.request(0) {
+        send_requests(text, &mut found);
+    }
+    for m in CREDENTIAL_FILE_REQUEST
+        .find_iter(text)
+        .take_while(|_| armed.request(1))
+    {
         found.push(Request {
             range: m.range(),
             rule: "secret.request",
             what: format!("asks for a credential file: \"{}\"", excerpt(m.as_str())),
         });
     }
-    for m in ENV_ACCESS.find_iter(text) {
+    for m in ENV_ACCESS.find_iter(text).take_while(|_| armed.request(2)) {
         found.push(Request {
             range: m.range(),
             rule: "secret.env_access",
@@ -737,7 +750,10 @@ pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Ve
             ),
         });
     }
-    for m in CODE_EXFILTRATION.find_iter(text) {
+    for m in CODE_EXFILTRATION
+        .find_iter(text)
+        .take_while(|_| armed.request(3))
+    {
         if content.iter().any(|r| r.contains(&m.start())) {
             found.push(Request {
                 range: m.range(),
@@ -773,49 +789,64 @@ pub(crate) fn requests(norm: &Normalised, content: &[Range<usize>], out: &mut Ve
     }
 }
 
+/// Every secret noun contains one of these: text without any has no request to reveal.
+const SECRET_WORD_PARTS: &str = "token|key|secret|pass|pwd|cred|env|cookie";
+
+/// The request patterns, in the order [`requests`] reads them, for the set that arms them
+/// ([`super::Armed`]).
+pub(crate) const REQUEST_PATTERNS: [&str; 5] = [
+    SEND_TO_OUTSIDE_PATTERN,
+    CREDENTIAL_FILE_REQUEST_PATTERN,
+    ENV_ACCESS_PATTERN,
+    CODE_EXFILTRATION_PATTERN,
+    SECRET_WORD_PARTS,
+];
+
 /// How far (in words) a verb reaches for its object.
 const REACH: usize = 8;
 
+/// Finds each secret noun, then looks back (within [`REACH`] words of the same sentence, with no
+/// blocker and no other secret noun between) for a verb that reveals it.
 fn reveal_requests(text: &str, found: &mut Vec<Request>) {
     let w = words(text);
     let word = |k: usize| &text[w[k].start..w[k].end];
-    for i in 0..w.len() {
-        if !reveal_verb(text, &w, i) || negated(text, &w, i) {
+    for j in 0..w.len() {
+        let Some(kind) = secret_noun(text, &w, j) else {
+            continue;
+        };
+        let mut after = j + 1;
+        if w.get(after).is_some_and(|x| &text[x.start..x.end] == "s") {
+            after += 1; // "the token's scopes"
+        }
+        let about_metadata = w
+            .get(after)
+            .is_some_and(|x| !x.new_sentence && METADATA.contains(&&text[x.start..x.end]));
+        if about_metadata {
             continue;
         }
-        for j in i + 1..w.len().min(i + 1 + REACH) {
-            if w[j].new_sentence || BLOCKERS.contains(&word(j)) {
+        for i in (j.saturating_sub(REACH)..j).rev() {
+            if w[i + 1].new_sentence
+                || BLOCKERS.contains(&word(i))
+                || secret_noun(text, &w, i).is_some()
+            {
                 break;
             }
-            let Some(kind) = secret_noun(text, &w, j) else {
-                continue;
-            };
-            let mut after = j + 1;
-            if w.get(after).is_some_and(|x| &text[x.start..x.end] == "s") {
-                after += 1; // "the token's scopes"
-            }
-            let about_metadata = w
-                .get(after)
-                .is_some_and(|x| !x.new_sentence && METADATA.contains(&&text[x.start..x.end]));
-            if !about_metadata {
+            if reveal_verb(text, &w, i) && !negated(text, &w, i) {
                 let range = w[i].start..w[j].end;
                 found.push(Request {
                     what: format!("asks for {kind}: \"{}\"", excerpt(&text[range.clone()])),
                     range,
                     rule: "secret.request",
                 });
+                break;
             }
-            break;
         }
     }
 }
 
 /// A verb that sends, then (in the same sentence) an outside destination.
-static SEND_TO_OUTSIDE: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"\b(?:send|sending|post|posting|email|e-mail|mail|upload|forward|exfiltrate|transmit|push|leak|share|submit|deliver|copy|sync|export|publish|relay|dump|pipe|beacon|report|transfer)\b{S}{0,200}?\b(?:to|at|into|onto|via)[ ](?:the |this |my |our |an? |their |his |her )?(?:[a-z']+ ){0,3}?(?:https?://[^ \n]*|ftp://[^ \n]*|s3://[^ \n]*|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|webhook|web hook|website|web site|url\b|endpoint|server\b|e-?mail(?: address)?|address\b|inbox|pastebin|gist\b|bucket\b|discord|telegram)",
-    )
-});
+const SEND_TO_OUTSIDE_PATTERN: &str = r"\b(?:send|sending|post|posting|email|e-mail|mail|upload|forward|exfiltrate|transmit|push|leak|share|submit|deliver|copy|sync|export|publish|relay|dump|pipe|beacon|report|transfer)\b{S}*?\b(?:to|at|into|onto|via)[ ](?:the |this |my |our |an? |their |his |her )?(?:[a-z']+ ){0,3}?(?:https?://[^ \n]*|ftp://[^ \n]*|s3://[^ \n]*|[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|webhook|web hook|website|web site|url\b|endpoint|server\b|e-?mail(?: address)?|address\b|inbox|pastebin|gist\b|bucket\b|discord|telegram)";
+static SEND_TO_OUTSIDE: LazyLock<Regex> = LazyLock::new(|| compile(SEND_TO_OUTSIDE_PATTERN));
 
 /// What may be sent: data about the account, or secrets.
 const DATA_NOUNS: &[&str] = &[
@@ -929,25 +960,17 @@ fn to_own_domain(text: &str, range: Range<usize>) -> bool {
 }
 
 /// Commands and code that read the environment or credential files.
-static ENV_ACCESS: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r#"\bprintenv\b|(?:^|[;&|`(\n] ?)env[ ]*(?:\||$|>)|\bset[ ]*\|[ ]*(?:grep|findstr)|/proc/(?:self|[0-9]+)/environ|\bos\.environ\b|\bos\.getenv\b|\bgetenv\(|\bprocess\.env\b|\bsystem\.getenv\b|getenvironmentvariables?\b|\$env:|\b(?:get-childitem|gci|ls|dir)[ ]+env:|\bexport[ ]+-p\b|\bdeclare[ ]+-x\b|\b(?:cat|less|more|head|tail|strings|xxd|base64|cp|mv|scp|rsync|upload|copy|move|rename|copyfile)\b[(\[ "',]{1,6}[^ \n"']*(?:\.env\b|\.cloudflared|cloudflared/|cert\.pem|credentials|id_rsa|\.npmrc|\.netrc|\.aws/|\.ssh/|\.git-credentials|\.pgpass|/etc/shadow|\.kube/config)|\becho[ ]+["']?\$\{?[a-z_]*(?:token|key|secret|pass)|\bopen\([ "']*[^ \n"')]*(?:\.env\b|\.cloudflared|cloudflared/|cert\.pem|credentials|id_rsa|\.aws/|\.ssh/)"#,
-    )
-});
+const ENV_ACCESS_PATTERN: &str = r#"\bprintenv\b|(?:^|[;&|`(\n] ?)env[ ]*(?:\||$|>)|\bset[ ]*\|[ ]*(?:grep|findstr)|/proc/(?:self|[0-9]+)/environ|\bos\.environ\b|\bos\.getenv\b|\bgetenv\(|\bprocess\.env\b|\bsystem\.getenv\b|getenvironmentvariables?\b|\$env:|\b(?:get-childitem|gci|ls|dir)[ ]+env:|\bexport[ ]+-p\b|\bdeclare[ ]+-x\b|\b(?:cat|less|more|head|tail|strings|xxd|base64|cp|mv|scp|rsync|upload|copy|move|rename|copyfile)\b[(\[ "',]{1,6}[^ \n"']*(?:\.env\b|\.cloudflared|cloudflared/|cert\.pem|credentials|id_rsa|\.npmrc|\.netrc|\.aws/|\.ssh/|\.git-credentials|\.pgpass|/etc/shadow|\.kube/config)|\becho[ ]+["']?\$\{?[a-z_]*(?:token|key|secret|pass)|\bopen\([ "']*[^ \n"')]*(?:\.env\b|\.cloudflared|cloudflared/|cert\.pem|credentials|id_rsa|\.aws/|\.ssh/)"#;
+static ENV_ACCESS: LazyLock<Regex> = LazyLock::new(|| compile(ENV_ACCESS_PATTERN));
 
 /// Asking in words for a credential file's contents.
-static CREDENTIAL_FILE_REQUEST: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r#"\b(?:show|print|display|dump|output|give|send|reveal|paste|upload|read|email|post|share)\b[^\n]{0,40}?(?:\.cloudflared/|/etc/cloudflared/|cert\.pem|\.env file|credentials\.json|\.aws/credentials|id_rsa|\.git-credentials|/etc/shadow)"#,
-    )
-});
+const CREDENTIAL_FILE_REQUEST_PATTERN: &str = r#"\b(?:show|print|display|dump|output|give|send|reveal|paste|upload|read|email|post|share)\b[^\n]{0,40}?(?:\.cloudflared/|/etc/cloudflared/|cert\.pem|\.env file|credentials\.json|\.aws/credentials|id_rsa|\.git-credentials|/etc/shadow)"#;
+static CREDENTIAL_FILE_REQUEST: LazyLock<Regex> =
+    LazyLock::new(|| compile(CREDENTIAL_FILE_REQUEST_PATTERN));
 
 /// Code that sends data to a remote host.
-static CODE_EXFILTRATION: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r#"\b(?:requests|httpx|session|aiohttp|axios|urllib3|client)\.(?:post|put|patch)\(|\bcurl\b[^\n]{0,120}?(?:[ "']-[fdt][ "']|--data|--upload-file|-x[ "',]{0,4}(?:post|put)|--form|file=@)|\burlopen\([^)\n]{0,200}data|\.request\([ ]*["'](?:post|put)|\bsmtplib\b|\.sendmail\(|\.send(?:all|to)?\(|\bstorbinary\b|\bscpclient\b|\bpublish\.single\(|\bfetch\([^)]{0,200}method[ ]*:[ ]*["'](?:post|put)|\bwget\b[^\n]{0,100}--post|\bnc[ ][^\n]{0,60}<|\binvoke-(?:webrequest|restmethod)\b[^\n]{0,100}-method[ ]+(?:post|put)|\bnet\.webclient\b|\.upload(?:file|string|data)\("#,
-    )
-});
+const CODE_EXFILTRATION_PATTERN: &str = r#"\b(?:requests|httpx|session|aiohttp|axios|urllib3|client)\.(?:post|put|patch)\(|\bcurl\b[^\n]*?(?:[ "']-[fdt][ "']|--data|--upload-file|-x[ "',]{0,4}(?:post|put)|--form|file=@)|\burlopen\([^)\n]*data|\.request\([ ]*["'](?:post|put)|\bsmtplib\b|\.sendmail\(|\.send(?:all|to)?\(|\bstorbinary\b|\bscpclient\b|\bpublish\.single\(|\bfetch\([^)]*method[ ]*:[ ]*["'](?:post|put)|\bwget\b[^\n]*--post|\bnc[ ][^\n]*<|\binvoke-(?:webrequest|restmethod)\b[^\n]*-method[ ]+(?:post|put)|\bnet\.webclient\b|\.upload(?:file|string|data)\("#;
+static CODE_EXFILTRATION: LazyLock<Regex> = LazyLock::new(|| compile(CODE_EXFILTRATION_PATTERN));
 
 #[cfg(test)]
 mod tests {
@@ -974,7 +997,7 @@ mod tests {
             vec![]
         };
         let mut out = Vec::new();
-        requests(&norm, &ranges, &mut out);
+        requests(&norm, &ranges, &Armed::new(norm.text()), &mut out);
         out.iter().map(|f| (f.rule, f.flag)).collect()
     }
 
