@@ -65,6 +65,14 @@ const VALUE_RULES: &[ValueRule] = &[
         check: any_value,
     },
     ValueRule {
+        id: "secret.cloudflare_api_token",
+        what: "a Cloudflare API token",
+        // "my API token is …", "token for CI: …": a 40-character token shortly after the word.
+        pattern: r#"(?i:\btoken\b)[^\n]{0,30}?(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
+        group: 1,
+        check: mixed_case_random,
+    },
+    ValueRule {
         id: "secret.cloudflare_global_api_key",
         what: "a Cloudflare Global API Key",
         pattern: r"(?:^|[^0-9A-Za-z_-])([0-9a-f]{37})(?:[^0-9A-Za-z_-]|$)",
@@ -102,7 +110,7 @@ const VALUE_RULES: &[ValueRule] = &[
     ValueRule {
         id: "secret.generic",
         what: "a secret-looking value assigned to a secret name",
-        pattern: r#"(?i)([a-z0-9_.-]{0,40}?(?:token|secret|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|x-auth-key))["']?[ \t]*(?:[:=]|=>|:=)[ \t]*["']?([^\s"'`,;<>(){}\[\]]{8,200})"#,
+        pattern: r#"(?i)([a-z0-9_.-]{0,40}?(?:token|secret|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|x-auth-key))["']?(?:[ \t]*(?:[:=]|=>|:=)|[ \t]+is)[ \t]*["']?([^\s"'`,;<>(){}\[\]]{8,200})"#,
         group: 2,
         check: generic_secret,
     },
@@ -232,6 +240,13 @@ fn looks_random(_: &str, value: &str) -> bool {
     .filter(|&&c| c)
     .count();
     value.len() >= 12 && classes >= 2 && entropy(value) >= 3.0
+}
+
+/// Random with both cases: a token, not a hex digest (`9fceb02d…`, a commit id).
+fn mixed_case_random(name: &str, value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_uppercase())
+        && value.bytes().any(|b| b.is_ascii_lowercase())
+        && looks_random(name, value)
 }
 
 /// Names that contain a secret word but hold something public (`token_id`, `next_token`,
@@ -673,6 +688,16 @@ fn is_secret_identifier(ident: &str) -> bool {
 fn reveal_verb(text: &str, w: &[Word], i: usize) -> bool {
     let word = |k: usize| w.get(k).map_or("", |x| &text[x.start..x.end]);
     let this = word(i);
+    // Part of a compound or a label (`x-auth-email:`, `post_url`), not a verb.
+    let bytes = text.as_bytes();
+    let (start, end) = (w[i].start, w[i].end);
+    if (start > 0 && matches!(bytes[start - 1], b'.' | b'/'))
+        || bytes
+            .get(end)
+            .is_some_and(|&b| matches!(b, b':' | b'-' | b'='))
+    {
+        return false;
+    }
     if REVEAL_VERBS.contains(&this) {
         return true;
     }
@@ -1064,6 +1089,18 @@ mod tests {
             ["secret.generic"]
         );
         assert_eq!(value_rules("db password: Tr0ub4dor&3x"), ["secret.generic"]);
+        assert_eq!(
+            value_rules("the db password is Tr0ub4dor&3x"),
+            ["secret.generic"]
+        );
+        assert_eq!(
+            value_rules("here is my API token l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw, keep it"),
+            ["secret.cloudflare_api_token"]
+        );
+        // A git commit id after "token" is not random enough to be one.
+        assert!(
+            value_rules("token rotated in 9fceb02d0ae598e95dc970b74767f19372d61af8").is_empty()
+        );
         assert_eq!(
             value_rules("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
             ["secret.jwt"]
