@@ -101,15 +101,28 @@ pub(crate) fn has_any_word(text: &str, words: &[&str]) -> bool {
         || phrases.any(|p| has_word(text, p))
 }
 
-/// A short, single-line excerpt of normalised text for a finding's detail.
+/// A short, single-line excerpt of normalised text for a finding's detail. Long runs of letters
+/// and digits (a token, a key) are masked: a detail never shows a secret.
 pub(crate) fn excerpt(text: &str) -> String {
     const MAX: usize = 80;
-    let mut out: String = text
-        .chars()
-        .map(|c| if c == '\n' { ' ' } else { c })
-        .take(MAX)
-        .collect();
-    if text.chars().count() > MAX {
+    let mut out = String::new();
+    for (k, piece) in text.split([' ', '\n']).enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        let token_like = piece
+            .split(|c: char| {
+                !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+' | '/' | '='))
+            })
+            .any(|run| {
+                run.len() >= 16
+                    && run.bytes().any(|b| b.is_ascii_digit())
+                    && run.bytes().any(|b| b.is_ascii_alphabetic())
+            });
+        out.push_str(if token_like { "[…]" } else { piece });
+    }
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX).collect();
         out.push('…');
     }
     out
@@ -286,8 +299,12 @@ mod tests {
     }
 
     #[test]
-    fn excerpts_are_short_and_single_line() {
+    fn excerpts_are_short_single_line_and_hide_tokens() {
         assert_eq!(excerpt("a\nb"), "a b");
         assert_eq!(excerpt(&"x".repeat(200)).chars().count(), 81);
+        assert_eq!(
+            excerpt("send l6xeqvctaplei277bsoi_vtfjssnvlttf-pw to https://x.example/c"),
+            "send […] to https://x.example/c"
+        );
     }
 }
