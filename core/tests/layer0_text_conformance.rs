@@ -285,6 +285,101 @@ fn agentdojo_benign_defaults_are_not_flagged() {
     assert!(flagged.is_empty(), "false positives: {flagged:#?}");
 }
 
+/// Benign text at scale: every string of the recorded Cloudflare API requests and responses,
+/// the Terraform fixtures (line by line), the Rules-language dev set and the demo snapshot, read
+/// as untrusted content (expressions as expressions). None should flag.
+#[test]
+fn real_cloudflare_content_is_not_flagged() {
+    let dir = corpus_or_skip!();
+    let shared = dir.parent().expect("shared/corpus has a parent");
+    let mut strings: Vec<(String, String, Voice)> = Vec::new();
+    let mut add_json = |label: String, value: &Value| {
+        let mut found = Vec::new();
+        collect_strings(value, "", &mut found);
+        strings.extend(found.into_iter().map(|(key, s)| {
+            let voice = argument_voice(&key);
+            (
+                format!("{label} {key}"),
+                s,
+                if voice == Voice::User {
+                    Voice::Content
+                } else {
+                    voice
+                },
+            )
+        }));
+    };
+    let cloudflare = shared.join("cloudflare");
+    let mut json_files = vec![cloudflare.join("openapi-requests.json")];
+    if let Ok(entries) = std::fs::read_dir(cloudflare.join("recorded/cloudflare-go")) {
+        json_files.extend(entries.flatten().map(|e| e.path()));
+    }
+    json_files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/snapshots/demo.json"));
+    for path in json_files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    {
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let value: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        add_json(path.display().to_string(), &value);
+    }
+    for row in read_jsonl(&dir.join("expressions-dev.jsonl")) {
+        add_json("expressions-dev".into(), &row);
+    }
+    for sub in ["terraform", "cloudflare/recorded/cf-terraforming"] {
+        let Ok(entries) = std::fs::read_dir(shared.join(sub)) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for line in text.lines() {
+                strings.push((path.display().to_string(), line.to_string(), Voice::Content));
+            }
+        }
+    }
+    let flagged: Vec<String> = strings
+        .iter()
+        .filter_map(|(label, s, voice)| {
+            let found = scan(s, *voice);
+            (!found.is_empty()).then(|| {
+                format!(
+                    "{label}: {:?} :: {}",
+                    found.iter().map(|f| f.rule).collect::<Vec<_>>(),
+                    s.chars().take(120).collect::<String>()
+                )
+            })
+        })
+        .collect();
+    println!(
+        "real Cloudflare content: {} of {} strings flagged",
+        flagged.len(),
+        strings.len()
+    );
+    assert!(
+        strings.len() > 10_000,
+        "only {} strings read",
+        strings.len()
+    );
+    assert!(
+        flagged.is_empty(),
+        "false positives:\n{}",
+        flagged.join("\n")
+    );
+}
+
+fn collect_strings(value: &Value, key: &str, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::String(s) => out.push((key.to_string(), s.clone())),
+        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, key, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| collect_strings(v, k, out)),
+        _ => {}
+    }
+}
+
 /// BIPIA categories whose attack is a task or question for the reader with nothing that marks
 /// it as aimed at an assistant ("What is the capital of Brazil?"): out of reach of lexical rules
 /// without flagging ordinary content, so reported but not asserted.

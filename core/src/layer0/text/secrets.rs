@@ -151,7 +151,9 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
                 continue;
             }
             let name = caps.get(1).map_or("", |m| m.as_str());
-            if !(rule.check)(name, value.as_str()) {
+            // `secret = base64encode("…")`: a function's name is not a value.
+            let called = text[value.end()..].starts_with('(');
+            if called || !(rule.check)(name, value.as_str()) {
                 continue;
             }
             found.push(span);
@@ -994,7 +996,7 @@ static CREDENTIAL_FILE_REQUEST: LazyLock<Regex> =
     LazyLock::new(|| compile(CREDENTIAL_FILE_REQUEST_PATTERN));
 
 /// Code that sends data to a remote host.
-const CODE_EXFILTRATION_PATTERN: &str = r#"\b(?:requests|httpx|session|aiohttp|axios|urllib3|client)\.(?:post|put|patch)\(|\bcurl\b[^\n]*?(?:[ "']-[fdt][ "']|--data|--upload-file|-x[ "',]{0,4}(?:post|put)|--form|file=@)|\burlopen\([^)\n]*data|\.request\([ ]*["'](?:post|put)|\bsmtplib\b|\.sendmail\(|\.send(?:all|to)?\(|\bstorbinary\b|\bscpclient\b|\bpublish\.single\(|\bfetch\([^)]*method[ ]*:[ ]*["'](?:post|put)|\bwget\b[^\n]*--post|\bnc[ ][^\n]*<|\binvoke-(?:webrequest|restmethod)\b[^\n]*-method[ ]+(?:post|put)|\bnet\.webclient\b|\.upload(?:file|string|data)\("#;
+const CODE_EXFILTRATION_PATTERN: &str = r#"\b(?:requests|httpx|session|aiohttp|axios|urllib3|client)\.(?:post|put|patch)\(|\bcurl\b[^\n]*?(?:[ "']-[fdt][ "']|--data|--upload-file|-x[ "',]{0,4}(?:post|put)|--form|file=@)[^\n]*?(?:https?://|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b)|\burlopen\([^)\n]*data|\.request\([ ]*["'](?:post|put)|\bsmtplib\b|\.sendmail\(|\.send(?:all|to)?\(|\bstorbinary\b|\bscpclient\b|\bpublish\.single\(|\bfetch\([^)]*method[ ]*:[ ]*["'](?:post|put)|\bwget\b[^\n]*--post|\bnc[ ][^\n]*<|\binvoke-(?:webrequest|restmethod)\b[^\n]*-method[ ]+(?:post|put)|\bnet\.webclient\b|\.upload(?:file|string|data)\("#;
 static CODE_EXFILTRATION: LazyLock<Regex> = LazyLock::new(|| compile(CODE_EXFILTRATION_PATTERN));
 
 #[cfg(test)]
@@ -1120,6 +1122,7 @@ mod tests {
             "password: ${DB_PASSWORD}",
             "api_key=<your_api_key>",
             "\"credentials_file\": \"/root/.cloudflared/6f1c.json\"",
+            "tunnel_secret = base64encode(\"test-secret-that-is-at-least-32-bytes-long\")",
         ] {
             assert!(value_rules(t).is_empty(), "{t}");
         }
@@ -1195,6 +1198,11 @@ mod tests {
         );
         // Code in the user's own words is not content.
         assert!(request_rules(code, false).is_empty());
+        assert!(request_rules(
+            "When using cURL, a file can be uploaded using --form 'file=@bind_config.txt'.",
+            true
+        )
+        .is_empty());
         assert!(request_rules(
             "export default { fetch(r) { return Response.redirect(u, 301) } }",
             true
