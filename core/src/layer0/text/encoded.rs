@@ -46,8 +46,20 @@ pub(crate) struct DecodedRun {
     pub(crate) text: String,
 }
 
+/// The bytes of base64 (both alphabets) and hex runs.
+const RUN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
 fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-')
+    RUN_BYTE[b as usize]
 }
 
 /// Every base64 or hex run of `text` that decodes to readable text, in order.
@@ -73,13 +85,12 @@ pub(crate) fn readable_runs(text: &str) -> Vec<DecodedRun> {
             continue;
         }
         // A run glued to a path (`…/catch/SWdub3Jl…`) decodes from its last segment.
-        let mut candidates = vec![start];
-        if let Some(slash) = bytes[start..body_end].iter().rposition(|&b| b == b'/') {
-            if body_end - (start + slash + 1) >= MIN_RUN {
-                candidates.push(start + slash + 1);
-            }
-        }
-        for from in candidates {
+        let after_slash = bytes[start..body_end]
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map(|slash| start + slash + 1)
+            .filter(|&from| body_end - from >= MIN_RUN);
+        for from in std::iter::once(start).chain(after_slash) {
             if let Some((encoding, decoded)) = decode(&text[from..body_end]) {
                 runs.push(DecodedRun {
                     span: Span {

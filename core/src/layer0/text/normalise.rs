@@ -64,6 +64,19 @@ impl Normalised {
                     }
                     None => None,
                 },
+                0..=0x7F if ASCII_CLASS[b as usize] == KEEP => {
+                    // A run of ordinary ASCII: lowercase it in one go.
+                    let mut j = i + 1;
+                    while j < bytes.len()
+                        && bytes[j] < 0x80
+                        && ASCII_CLASS[bytes[j] as usize] == KEEP
+                    {
+                        j += 1;
+                    }
+                    out.push_plain(&bytes[i..j], i);
+                    i = j;
+                    continue;
+                }
                 0..=0x7F => {
                     out.push_ascii(b, i, i + 1);
                     i += 1;
@@ -120,6 +133,8 @@ const KEEP: u8 = 0;
 const SPACE: u8 = 1;
 const BREAK: u8 = 2;
 const DROP: u8 = 3;
+/// Kept, but may start an escape, an entity, a percent-encoding or a tag.
+const SPECIAL: u8 = 4;
 
 /// What happens to each ASCII byte: kept (lowercased), a space, a line break, or dropped
 /// (control characters and markdown emphasis).
@@ -139,6 +154,10 @@ const ASCII_CLASS: [u8; 128] = {
     class[b'\r' as usize] = BREAK;
     class[0x0B] = BREAK;
     class[0x0C] = BREAK;
+    class[b'\\' as usize] = SPECIAL;
+    class[b'&' as usize] = SPECIAL;
+    class[b'%' as usize] = SPECIAL;
+    class[b'<' as usize] = SPECIAL;
     class
 };
 
@@ -153,7 +172,7 @@ impl Builder {
     #[inline]
     fn push_ascii(&mut self, b: u8, start: usize, end: usize) {
         match ASCII_CLASS[b as usize] {
-            KEEP => {
+            KEEP | SPECIAL => {
                 self.bytes
                     .push(b | if b.is_ascii_uppercase() { 0x20 } else { 0 });
                 self.origin.push((start as u32, end as u32));
@@ -162,6 +181,14 @@ impl Builder {
             BREAK => self.space(true, start, end),
             _ => {}
         }
+    }
+
+    /// Adds ordinary ASCII bytes (class [`KEEP`]) that start at original byte `start`.
+    fn push_plain(&mut self, run: &[u8], start: usize) {
+        self.bytes.extend(run.iter().map(u8::to_ascii_lowercase));
+        let start = start as u32;
+        self.origin
+            .extend((start..start + run.len() as u32).map(|k| (k, k + 1)));
     }
 
     /// Adds the character `c`, which stands for original bytes `[start, end)`.
