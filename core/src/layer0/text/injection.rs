@@ -194,7 +194,11 @@ pub(crate) fn scan(
         if !armed.injection(k) || (rule.scope == Scope::Content && content.is_empty()) {
             continue;
         }
+        let mut reported = 0;
         for m in re.find_iter(text) {
+            if reported == super::MAX_PER_RULE {
+                break;
+            }
             // Patterns may open with a sentence-start class; the finding starts at the words.
             let start = m.start()
                 + text[m.start()..m.end()]
@@ -207,6 +211,7 @@ pub(crate) fn scan(
             if is_cited(text, start, end) || !(rule.check)(text, start, end) {
                 continue;
             }
+            reported += 1;
             out.push(TextFinding {
                 flag: Flag::PromptInjection,
                 rule: rule.id,

@@ -107,6 +107,9 @@ pub(crate) const WINDOW: usize = 64 * 1024;
 /// How much consecutive windows overlap: every detector looks at most a sentence or a few
 /// hundred bytes at a time, so a match that straddles one window lies whole in the next.
 const OVERLAP: usize = 4 * 1024;
+/// The most findings one rule reports per window: more evidence of the same kind says nothing
+/// new, and the cap keeps a string that repeats an attack a million times cheap to read.
+pub(crate) const MAX_PER_RULE: usize = 16;
 /// How many times encoded text is decoded and scanned again (base64 inside base64 …).
 const MAX_DEPTH: u8 = 3;
 
@@ -211,10 +214,16 @@ fn scan_at(text: &str, voice: Voice, depth: u8, out: &mut Vec<TextFinding>) {
     if depth >= MAX_DEPTH {
         return;
     }
+    // Once this many encoded runs hide something, more of them add nothing.
+    let mut hostile_runs = 0;
     for run in encoded::readable_runs(text) {
+        if hostile_runs == MAX_PER_RULE {
+            break;
+        }
         let mut inner = Vec::new();
         scan_at(&run.text, Voice::Content, depth + 1, &mut inner);
         let encoding = run.encoding.name();
+        let before = out.len();
         if inner.iter().all(|f| f.flag != Flag::PromptInjection) && looks_like_an_order(&run.text) {
             out.push(TextFinding {
                 flag: Flag::PromptInjection,
@@ -228,6 +237,9 @@ fn scan_at(text: &str, voice: Voice, depth: u8, out: &mut Vec<TextFinding>) {
             detail: format!("in {encoding}-encoded text: {}", f.detail),
             ..f
         }));
+        if out.len() > before {
+            hostile_runs += 1;
+        }
     }
 }
 

@@ -49,6 +49,9 @@ pub(crate) fn expand(pattern: &str) -> String {
         .replace("{START}", SENTENCE_START)
 }
 
+/// The longest stretch either side of a match that [`sentence_around`] looks at.
+const MAX_SENTENCE: usize = 1000;
+
 /// The range of the sentence around byte `at` of normalised `text`.
 pub(crate) fn sentence_around(text: &str, at: usize) -> std::ops::Range<usize> {
     let bytes = text.as_bytes();
@@ -58,19 +61,24 @@ pub(crate) fn sentence_around(text: &str, at: usize) -> std::ops::Range<usize> {
             || (matches!(bytes[i], b'.' | b'!' | b'?')
                 && bytes.get(i + 1).map_or(true, |&b| b == b' ' || b == b'\n'))
     };
+    // Bounded, so that text without sentence ends costs no more per match than a sentence.
+    let low = at.saturating_sub(MAX_SENTENCE);
+    let high = (at + MAX_SENTENCE).min(bytes.len());
     let mut start = at;
-    while start > 0 && !ends_sentence(start - 1) {
+    while start > low && !ends_sentence(start - 1) {
         start -= 1;
     }
-    while start < at && bytes[start] == b' ' {
+    while start < at && (bytes[start] == b' ' || !text.is_char_boundary(start)) {
         start += 1;
     }
     let mut end = at;
-    while end < bytes.len() && !ends_sentence(end) {
+    while end < high && !ends_sentence(end) {
         end += 1;
     }
-    // Byte scanning stops only at ASCII bytes, so both ends are char boundaries.
-    start..end
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    start..end.max(start)
 }
 
 /// Whether `word` occurs as a whole word in `text`.
@@ -208,7 +216,12 @@ pub(crate) fn is_cited(text: &str, start: usize, end: usize) -> bool {
         return true;
     }
     let bytes = text.as_bytes();
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    // A quoted passage is at most 300 bytes long: look no further back for its opening quote.
+    let mut from = start.saturating_sub(300);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let line_start = text[from..start].rfind('\n').map_or(from, |i| from + i + 1);
     // The opening quote: a quote at the line start or after a space.
     let Some(open) = text[line_start..start]
         .char_indices()

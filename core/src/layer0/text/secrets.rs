@@ -20,6 +20,7 @@
 //! `prompt_injection` finding as well; commands and code do not (their framing does, through
 //! `injection.code_snippet`).
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -139,7 +140,11 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
         if !armed.matched(k) {
             continue;
         }
+        let mut reported = 0;
         for caps in re.captures_iter(text) {
+            if reported == super::MAX_PER_RULE {
+                break;
+            }
             let Some(value) = caps.get(rule.group) else {
                 continue;
             };
@@ -157,6 +162,7 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
                 continue;
             }
             found.push(span);
+            reported += 1;
             out.push(value_finding(rule.id, rule.what, span));
         }
     }
@@ -181,6 +187,9 @@ fn tunnel_tokens(text: &str) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut from = 0;
     while let Some(pos) = text[from..].find("eyJ") {
+        if spans.len() == super::MAX_PER_RULE {
+            break;
+        }
         let start = from + pos;
         let mut end = start;
         while end < bytes.len() && is_b64(bytes[end]) {
@@ -792,7 +801,13 @@ pub(crate) fn requests(
             });
         }
     }
+    let mut per_rule: HashMap<&str, usize> = HashMap::new();
     for req in found {
+        let count = per_rule.entry(req.rule).or_insert(0);
+        *count += 1;
+        if *count > super::MAX_PER_RULE {
+            continue;
+        }
         let span = norm.span(req.range.start, req.range.end);
         let in_words = matches!(req.rule, "secret.request" | "secret.send_to_outside");
         if in_words && content.iter().any(|r| r.contains(&req.range.start)) {
@@ -933,29 +948,68 @@ const DATA_NOUNS: &[&str] = &[
 ];
 
 fn send_requests(text: &str, found: &mut Vec<Request>) {
+    let mut domains: Option<HashMap<&str, usize>> = None;
+    let mut reported = 0;
     for m in SEND_TO_OUTSIDE.find_iter(text) {
+        if reported == super::MAX_PER_RULE {
+            break;
+        }
         let matched = m.as_str();
         let has_data = matched
             .split(|c: char| !c.is_ascii_alphanumeric())
             .any(|w| DATA_NOUNS.contains(&w));
-        if has_data && !to_own_domain(text, m.range()) {
-            found.push(Request {
-                range: m.range(),
-                rule: "secret.send_to_outside",
-                what: format!(
-                    "asks to send data to an outside address: \"{}\"",
-                    excerpt(matched)
-                ),
-            });
+        if !has_data {
+            continue;
         }
+        let domains = domains.get_or_insert_with(|| domain_counts(text));
+        if to_own_domain(matched, domains) {
+            continue;
+        }
+        reported += 1;
+        found.push(Request {
+            range: m.range(),
+            rule: "secret.send_to_outside",
+            what: format!(
+                "asks to send data to an outside address: \"{}\"",
+                excerpt(matched)
+            ),
+        });
     }
 }
 
-/// Whether the destination at the end of `range` is in a domain the same text names elsewhere
+/// How many times each domain name occurs in the text by itself: not as the host of a URL or
+/// an e-mail address (a destination repeated ten times is still a destination).
+fn domain_counts(text: &str) -> HashMap<&str, usize> {
+    let bytes = text.as_bytes();
+    let is_name = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'-';
+    let mut counts = HashMap::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_name(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_name(bytes[i]) {
+            i += 1;
+        }
+        let address = start > 0 && (bytes[start - 1] == b'@' || text[..start].ends_with("//"));
+        let d = text[start..i].trim_matches('.');
+        let is_domain = d.contains('.')
+            && d.rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+        if is_domain && !address {
+            *counts.entry(d).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Whether the destination that ends `matched` is in a domain the text names besides
 /// ("email the acme-corp.io report to security@acme-corp.io"): an address of the zone itself is
 /// not outside.
-fn to_own_domain(text: &str, range: Range<usize>) -> bool {
-    let matched = &text[range.clone()];
+fn to_own_domain(matched: &str, domains: &HashMap<&str, usize>) -> bool {
     let tail = matched.rsplit(' ').next().unwrap_or("");
     let host = if let Some(at) = tail.rfind('@') {
         &tail[at + 1..]
@@ -966,24 +1020,17 @@ fn to_own_domain(text: &str, range: Range<usize>) -> bool {
         return false;
     };
     let host = host.trim_end_matches('.');
-    if !host.contains('.') {
-        return false;
+    // The host and each parent domain with at least one dot.
+    let mut name = host;
+    loop {
+        if domains.get(name).is_some_and(|&n| n > 0) {
+            return true;
+        }
+        match name.split_once('.') {
+            Some((_, parent)) if parent.contains('.') => name = parent,
+            _ => return false,
+        }
     }
-    // Everything but the destination itself.
-    let before = &text[..range.end - tail.len()];
-    let after = &text[range.end..];
-    let is_domain = |d: &&str| {
-        d.contains('.')
-            && d.rsplit('.')
-                .next()
-                .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
-    };
-    [before, after]
-        .iter()
-        .flat_map(|part| part.split(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-')))
-        .map(|d| d.trim_matches('.'))
-        .filter(is_domain)
-        .any(|d| host == d || host.ends_with(&format!(".{d}")))
 }
 
 /// Commands and code that read the environment or credential files.
