@@ -34,7 +34,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::normalise::Normalised;
-use super::patterns::{compile, excerpt, has_any_word, has_word, is_cited, sentence_around};
+use super::patterns::{
+    bounded, compile, excerpt, has_any_word, has_word, is_cited, sentence_around,
+};
 use super::{Armed, TextFinding};
 use crate::layer0::Flag;
 
@@ -379,9 +381,11 @@ fn not_passive(text: &str, _start: usize, end: usize) -> bool {
 /// follows it ("Don't hesitate to utilize the following code section:").
 fn sentence_speaks_to_reader(text: &str, start: usize, end: usize) -> bool {
     let sentence = &text[sentence_around(text, start)];
-    let line_rest = text[end..].split('\n').next().unwrap_or("");
+    let rest = bounded(text, end, 400);
     has_any_word(sentence, &["you", "your"])
-        || (line_rest.trim_end().ends_with(':') && text[end..].contains('\n'))
+        || rest
+            .split_once('\n')
+            .is_some_and(|(line, _)| line.trim_end().ends_with(':'))
 }
 
 /// Supporting evidence that a to-do item is an order to the agent rather than a note to self.
@@ -392,14 +396,8 @@ static TODO_ORDER: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 fn todo_has_an_order(text: &str, start: usize, _end: usize) -> bool {
-    let mut end = text[start..]
-        .find('\n')
-        .map_or(text.len(), |i| start + i)
-        .min(start + 400);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    TODO_ORDER.is_match(&text[start..end])
+    let item = bounded(text, start, 400);
+    TODO_ORDER.is_match(item.split('\n').next().unwrap_or(""))
 }
 
 #[cfg(test)]

@@ -49,8 +49,18 @@ pub(crate) fn expand(pattern: &str) -> String {
         .replace("{START}", SENTENCE_START)
 }
 
+/// At most `len` bytes of `text` from `start` (cut back to a char boundary): checks around a
+/// match look this far and no further, so their cost does not grow with the text.
+pub(crate) fn bounded(text: &str, start: usize, len: usize) -> &str {
+    let mut end = (start + len).min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[start..end.max(start)]
+}
+
 /// The longest stretch either side of a match that [`sentence_around`] looks at.
-const MAX_SENTENCE: usize = 1000;
+const MAX_SENTENCE: usize = 400;
 
 /// The range of the sentence around byte `at` of normalised `text`.
 pub(crate) fn sentence_around(text: &str, at: usize) -> std::ops::Range<usize> {
@@ -240,7 +250,10 @@ pub(crate) fn is_cited(text: &str, start: usize, end: usize) -> bool {
         return false;
     }
     let quote = bytes[open];
-    let Some(close) = text[end..].find([quote as char, '\n']).map(|i| end + i) else {
+    let Some(close) = bounded(text, end, 300)
+        .find([quote as char, '\n'])
+        .map(|i| end + i)
+    else {
         return false;
     };
     if bytes[close] != quote || close - open > 300 {

@@ -713,11 +713,10 @@ fn reveal_verb(text: &str, w: &[Word], i: usize) -> bool {
         return true;
     }
     if EMBED_VERBS.contains(&this) {
-        let sentence_end = (i + 1..w.len())
+        let sentence_end = (i + 1..w.len().min(i + 1 + SENTENCE_WORDS))
             .find(|&k| w[k].new_sentence)
-            .unwrap_or(w.len());
-        let sentence_start = (0..=i).rev().find(|&k| w[k].new_sentence).unwrap_or(0);
-        return (sentence_start..sentence_end).any(|k| READABLE_PLACES.contains(&word(k)));
+            .unwrap_or(w.len().min(i + 1 + SENTENCE_WORDS));
+        return (sentence_start(w, i)..sentence_end).any(|k| READABLE_PLACES.contains(&word(k)));
     }
     let next = word(i + 1);
     match this {
@@ -729,13 +728,23 @@ fn reveal_verb(text: &str, w: &[Word], i: usize) -> bool {
     }
 }
 
+/// How many words either side of a verb count as its sentence (a bound, for text without
+/// sentence ends).
+const SENTENCE_WORDS: usize = 40;
+
+/// The first word of the sentence of word `i`, looking back at most [`SENTENCE_WORDS`] words.
+fn sentence_start(w: &[Word], i: usize) -> usize {
+    let low = i.saturating_sub(SENTENCE_WORDS);
+    (low..=i).rev().find(|&k| w[k].new_sentence).unwrap_or(low)
+}
+
 /// "never print the token", "how do I get the tunnel token": not a request.
 fn negated(text: &str, w: &[Word], i: usize) -> bool {
     let word = |k: usize| &text[w[k].start..w[k].end];
     let close = (i.saturating_sub(2)..i)
         .map(word)
         .any(|b| matches!(b, "not" | "never" | "dont" | "t" | "no" | "without"));
-    let sentence_start = (0..=i).rev().find(|&k| w[k].new_sentence).unwrap_or(0);
+    let sentence_start = sentence_start(w, i);
     let question = (sentence_start..i)
         .map(word)
         .any(|b| matches!(b, "how" | "where" | "why"));

@@ -214,6 +214,31 @@ fn ten_megabytes_scan_in_bounded_time() {
 }
 
 #[test]
+fn near_misses_repeated_a_million_times_stay_linear() {
+    // Each piece makes a rule match and then its check look around; work per match is bounded,
+    // so a megabyte of them costs what a megabyte of prose does (a quadratic check would take
+    // minutes here).
+    let started = std::time::Instant::now();
+    for (piece, voice) in [
+        ("todo: a ", Voice::Content),
+        ("'a ", Voice::User),
+        ("add the token to ", Voice::Content),
+        ("the following code snippet ", Voice::Content),
+        ("block 'ignore previous instructions now ", Voice::User),
+        (
+            "send the zone export for x.example to https://x.example/c ",
+            Voice::User,
+        ),
+        ("eyJhIjoi ", Voice::Content),
+    ] {
+        let text = piece.repeat(1024 * 1024 / piece.len());
+        let found = scan(&text, voice);
+        assert!(found.len() <= 64 * MAX_PER_RULE, "{piece}: {}", found.len());
+    }
+    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
+}
+
+#[test]
 fn a_match_right_after_a_multibyte_character() {
     // Found by the property test below: the quote check once sliced inside the emoji.
     assert_eq!(
