@@ -7,12 +7,12 @@
 //!
 //! How a string is read:
 //!
-//! 1. secret values are looked for in the original text ([`secrets`]), in every voice;
-//! 2. except for expressions, the text is normalised ([`normalise`]: case, confusables,
-//!    zero-width characters, escapes, percent-encoding, inline markup) and the injection rules
-//!    ([`injection`]) and secret requests ([`secrets`]) run over it; in a query, content pasted
-//!    after "summarize this:" or quoted with `>` is read as untrusted content ([`voice`]);
-//! 3. base64 and hex runs that decode to readable text ([`encoded`]) are scanned again as
+//! 1. secret values are looked for in the original text (`secret_values`), in every voice;
+//! 2. except for expressions, the text is normalised (`normalise`: case, confusables, zero-width
+//!    characters, escapes, percent-encoding, inline markup), and the injection rules
+//!    (`injection`) and secret requests (`secret_requests`) run over it; in a query, content
+//!    pasted after "summarize this:" or quoted with `>` is read as untrusted content (`voice`);
+//! 3. base64 and hex runs that decode to readable text (`encoded`) are scanned again as
 //!    content, to a bounded depth, and their findings point at the encoded run.
 //!
 //! Everything is linear in the input: the regular expressions are automata without
@@ -23,7 +23,8 @@ mod encoded;
 mod injection;
 mod normalise;
 mod patterns;
-mod secrets;
+mod secret_requests;
+mod secret_values;
 mod voice;
 
 use std::sync::LazyLock;
@@ -179,8 +180,9 @@ fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// Every pattern that runs on normalised text, in one set: one pass over the text tells which
 /// detectors can match, and on ordinary text none runs on its own.
-static NORMALISED_SET: LazyLock<RegexSet> =
-    LazyLock::new(|| patterns::compile_set(injection::patterns().chain(secrets::REQUEST_PATTERNS)));
+static NORMALISED_SET: LazyLock<RegexSet> = LazyLock::new(|| {
+    patterns::compile_set(injection::patterns().chain(secret_requests::REQUEST_PATTERNS))
+});
 
 /// Which normalised-text patterns match a text.
 pub(crate) struct Armed(SetMatches);
@@ -195,14 +197,14 @@ impl Armed {
         self.0.matched(k)
     }
 
-    /// Whether request pattern `k` of [`secrets::REQUEST_PATTERNS`] matches.
+    /// Whether request pattern `k` of [`secret_requests::REQUEST_PATTERNS`] matches.
     pub(crate) fn request(&self, k: usize) -> bool {
         self.0.matched(injection::PATTERN_COUNT + k)
     }
 }
 
 fn scan_at(text: &str, voice: Voice, depth: u8, out: &mut Vec<TextFinding>) {
-    secrets::values(text, out);
+    secret_values::values(text, out);
     if voice == Voice::Expression {
         return;
     }
@@ -210,7 +212,7 @@ fn scan_at(text: &str, voice: Voice, depth: u8, out: &mut Vec<TextFinding>) {
     let content = voice::content_ranges(norm.text(), voice);
     let armed = Armed::new(norm.text());
     injection::scan(&norm, &content, &armed, out);
-    secrets::requests(&norm, &content, &armed, out);
+    secret_requests::requests(&norm, &content, &armed, out);
     if depth >= MAX_DEPTH {
         return;
     }

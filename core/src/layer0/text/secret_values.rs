@@ -1,0 +1,427 @@
+//! Secret values in a text: a secret written into a record, a rule or a message leaks it.
+//!
+//! On the original text (secrets are case-sensitive), in every voice: a Cloudflare API token or
+//! Global API Key assigned to a name (or just after the word "token"), a bare 37-hex-digit Global
+//! API Key, a tunnel token (base64 JSON with `a`, `t` and `s` members), cloudflared credentials, a
+//! PEM private key, a JWT, well-known vendor keys, a bearer token, and a random-looking value
+//! assigned to a secret-sounding name (`password=…`, `client_secret: …`).
+//!
+//! Public values that look random are not secrets: DKIM `p=` keys, `_amazonses` and
+//! `_acme-challenge` tokens and `*-verification=` codes carry no secret-sounding name and are left
+//! alone, as are placeholders (`${TOKEN}`, `<your_api_key>`) and hex digests. A finding's detail
+//! says what was found and how long it is, never the value.
+
+use std::sync::LazyLock;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine as _};
+use regex::Regex;
+
+use super::patterns::{compile, compile_set};
+use super::TextFinding;
+use crate::layer0::{Flag, Span};
+
+/// A rule for secret values: id, what it is, pattern (case-sensitive, on the original text) and
+/// the capture group holding the value (0 for the whole match).
+struct ValueRule {
+    id: &'static str,
+    what: &'static str,
+    pattern: &'static str,
+    group: usize,
+    check: fn(&str, &str) -> bool,
+}
+
+fn any_value(_: &str, _: &str) -> bool {
+    true
+}
+
+/// Most specific first: a value found by one rule is not reported again by a later one.
+const VALUE_RULES: &[ValueRule] = &[
+    ValueRule {
+        id: "secret.private_key",
+        what: "a PEM private key",
+        pattern: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
+        group: 0,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.cloudflare_api_token",
+        what: "a Cloudflare API token",
+        pattern: r#"(?i:\b(?:cloudflare|cf)[_-]?(?:api[_-]?)?token)["']?[ \t]*(?:[:=]|=>)[ \t]*["']?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
+        group: 1,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.cloudflare_api_token",
+        what: "a Cloudflare API token",
+        // "my API token is …", "token for CI: …": a 40-character token shortly after the word.
+        pattern: r#"(?i:\btoken\b)[^\n]{0,30}?(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
+        group: 1,
+        check: mixed_case_random,
+    },
+    ValueRule {
+        id: "secret.cloudflare_global_api_key",
+        what: "a Cloudflare Global API Key",
+        pattern: r"(?:^|[^0-9A-Za-z_-])([0-9a-f]{37})(?:[^0-9A-Za-z_-]|$)",
+        group: 1,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.tunnel_credentials",
+        what: "a cloudflared tunnel credentials file",
+        pattern: r#"(?i)"?tunnel_?secret"?[ \t]*:[ \t]*"([A-Za-z0-9+/=]{20,})""#,
+        group: 1,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.jwt",
+        what: "a JSON Web Token",
+        pattern: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        group: 0,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.vendor_key",
+        what: "a well-known vendor key (AWS, GitHub, GitLab, Slack, Stripe, Google)",
+        pattern: r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[0-9A-Za-z_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_live_[0-9A-Za-z]{16,}|AIza[0-9A-Za-z_-]{35})\b",
+        group: 0,
+        check: any_value,
+    },
+    ValueRule {
+        id: "secret.bearer_token",
+        what: "a bearer token",
+        pattern: r"(?i:\bbearer)[ \t]+([A-Za-z0-9_\-.~+/]{20,}=*)",
+        group: 1,
+        check: looks_random,
+    },
+    ValueRule {
+        id: "secret.generic",
+        what: "a secret-looking value assigned to a secret name",
+        pattern: r#"(?i)([a-z0-9_.-]{0,40}?(?:token|secret|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|x-auth-key))["']?(?:[ \t]*(?:[:=]|=>|:=)|[ \t]+is)[ \t]*["']?([^\s"'`,;<>(){}\[\]]{8,200})"#,
+        group: 2,
+        check: generic_secret,
+    },
+];
+
+static VALUE_REGEXES: LazyLock<Vec<Regex>> =
+    LazyLock::new(|| VALUE_RULES.iter().map(|r| compile(r.pattern)).collect());
+static ANY_VALUE: LazyLock<regex::RegexSet> =
+    LazyLock::new(|| compile_set(VALUE_RULES.iter().map(|r| r.pattern)));
+
+/// Adds a finding for every secret value in `text` (original, not normalised).
+pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
+    let mut found: Vec<Span> = Vec::new();
+    let overlaps =
+        |found: &[Span], s: Span| found.iter().any(|f| f.start < s.end && s.start < f.end);
+    for span in tunnel_tokens(text) {
+        found.push(span);
+        out.push(value_finding(
+            "secret.tunnel_token",
+            "a Cloudflare Tunnel token",
+            span,
+        ));
+    }
+    let armed = ANY_VALUE.matches(text);
+    for (k, (rule, re)) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()).enumerate() {
+        if !armed.matched(k) {
+            continue;
+        }
+        let mut reported = 0;
+        for caps in re.captures_iter(text) {
+            if reported == super::MAX_PER_RULE {
+                break;
+            }
+            let Some(value) = caps.get(rule.group) else {
+                continue;
+            };
+            let span = Span {
+                start: value.start(),
+                end: value.end(),
+            };
+            if overlaps(&found, span) {
+                continue;
+            }
+            let name = caps.get(1).map_or("", |m| m.as_str());
+            // `secret = base64encode("…")`: a function's name is not a value.
+            let called = text[value.end()..].starts_with('(');
+            if called || !(rule.check)(name, value.as_str()) {
+                continue;
+            }
+            found.push(span);
+            reported += 1;
+            out.push(value_finding(rule.id, rule.what, span));
+        }
+    }
+}
+
+fn value_finding(rule: &'static str, what: &str, span: Span) -> TextFinding {
+    TextFinding {
+        flag: Flag::SecretExfiltration,
+        rule,
+        span,
+        detail: format!(
+            "carries {what} ({} characters, not shown)",
+            span.end - span.start
+        ),
+    }
+}
+
+/// Tunnel tokens: base64 runs from `eyJ` (`{"`) that decode to a JSON object with `a`, `t`, `s`.
+fn tunnel_tokens(text: &str) -> Vec<Span> {
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-');
+    let bytes = text.as_bytes();
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = text[from..].find("eyJ") {
+        if spans.len() == super::MAX_PER_RULE {
+            break;
+        }
+        let start = from + pos;
+        let mut end = start;
+        while end < bytes.len() && is_b64(bytes[end]) {
+            end += 1;
+        }
+        if (40..=8192).contains(&(end - start)) && is_tunnel_token(&text[start..end]) {
+            spans.push(Span { start, end });
+        }
+        from = end.max(start + 3);
+    }
+    spans
+}
+
+fn is_tunnel_token(run: &str) -> bool {
+    let config = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    let body = run.trim_end_matches('=');
+    let alphabet = if body.contains(['-', '_']) {
+        &alphabet::URL_SAFE
+    } else {
+        &alphabet::STANDARD
+    };
+    let Ok(decoded) = GeneralPurpose::new(alphabet, config).decode(body) else {
+        return false;
+    };
+    match serde_json::from_slice::<serde_json::Value>(&decoded) {
+        Ok(serde_json::Value::Object(map)) => ["a", "t", "s"].iter().all(|k| map.contains_key(*k)),
+        _ => false,
+    }
+}
+
+/// Shannon entropy in bits per byte.
+fn entropy(s: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Random-looking: long enough, varied characters, more than one character class.
+fn looks_random(_: &str, value: &str) -> bool {
+    let classes = [
+        value.bytes().any(|b| b.is_ascii_lowercase()),
+        value.bytes().any(|b| b.is_ascii_uppercase()),
+        value.bytes().any(|b| b.is_ascii_digit()),
+        value.bytes().any(|b| !b.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&c| c)
+    .count();
+    value.len() >= 12 && classes >= 2 && entropy(value) >= 3.0
+}
+
+/// Random with both cases: a token, not a hex digest (`9fceb02d…`, a commit id).
+fn mixed_case_random(name: &str, value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_uppercase())
+        && value.bytes().any(|b| b.is_ascii_lowercase())
+        && looks_random(name, value)
+}
+
+/// Names that contain a secret word but hold something public (`token_id`, `next_token`,
+/// `site-verification-token`).
+const PUBLIC_NAME_PARTS: &[&str] = &[
+    "verification",
+    "challenge",
+    "csrf",
+    "xsrf",
+    "site",
+    "domain",
+    "next",
+    "page",
+    "cursor",
+    "continuation",
+    "count",
+    "type",
+    "_id",
+    "-id",
+    "url",
+    "path",
+    "file",
+    "length",
+    "expir",
+    "ttl",
+    "scope",
+    "name",
+    "policy",
+    "policies",
+    "status",
+    "turnstile",
+];
+
+/// Values that stand for a secret without being one.
+const PLACEHOLDER_PARTS: &[&str] = &[
+    "xxxx",
+    "****",
+    "redacted",
+    "example",
+    "changeme",
+    "your_",
+    "your-",
+    "<",
+    "${",
+    "{{",
+    "$(",
+    "os.environ",
+    "process.env",
+    "placeholder",
+    "dummy",
+    "...",
+];
+
+fn generic_secret(name: &str, value: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let lower = value.to_ascii_lowercase();
+    if PUBLIC_NAME_PARTS.iter().any(|p| name.contains(p))
+        || PLACEHOLDER_PARTS.iter().any(|p| lower.contains(p))
+        || value.starts_with(['/', '~', '.', '$', '%'])
+        || lower.contains("://")
+    {
+        return false;
+    }
+    let password = name.contains("pass") || name.ends_with("pwd");
+    if password {
+        value.len() >= 8 && entropy(value) >= 2.5
+    } else {
+        looks_random(&name, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::STANDARD;
+
+    fn value_rules(text: &str) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        values(text, &mut out);
+        for f in &out {
+            assert!(
+                !f.detail.contains(&text[f.span.start..f.span.end]),
+                "detail leaks the value"
+            );
+        }
+        out.iter().map(|f| f.rule).collect()
+    }
+
+    #[test]
+    fn patterns_compile() {
+        assert_eq!(VALUE_REGEXES.len(), VALUE_RULES.len());
+        assert_eq!(ANY_VALUE.len(), VALUE_RULES.len());
+    }
+
+    #[test]
+    fn cloudflare_tokens_and_keys() {
+        assert_eq!(
+            value_rules(
+                "temp for CI: CLOUDFLARE_API_TOKEN=l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw"
+            ),
+            ["secret.cloudflare_api_token"]
+        );
+        assert_eq!(
+            value_rules("cf_api_token=d3yuZroUIC7noaYRPYq06FvPz1yHHjCn-p_vlV0k"),
+            ["secret.cloudflare_api_token"]
+        );
+        assert_eq!(
+            value_rules("X-Auth-Key: 0123456789abcdef0123456789abcdef01234"),
+            ["secret.cloudflare_global_api_key"]
+        );
+        // A 32-hex id is not a key.
+        assert!(value_rules("zone 023e105f4ecef8ad9ca31a8372d0c353").is_empty());
+    }
+
+    #[test]
+    fn tunnel_token_is_recognised_by_its_members() {
+        let body = r#"{"a":"a41e07c95d2b4f86be13c0d7f92e6a58","t":"6f1c9e2a-0d4b-4f7e-8c35-b19a7d62e4f0","s":"XWvZX8Xz/1T8MprbLMkJbfzIXa8xDfIKrtCHkFfLr08="}"#;
+        let token = STANDARD.encode(body);
+        assert_eq!(
+            value_rules(&format!("tunnel secret: {token}")),
+            ["secret.tunnel_token"]
+        );
+        let other =
+            STANDARD.encode(r#"{"alg":"none","typ":"x","note":"not a tunnel token at all"}"#);
+        assert!(value_rules(&other).is_empty());
+    }
+
+    #[test]
+    fn other_secret_values() {
+        assert_eq!(
+            value_rules("-----BEGIN RSA PRIVATE KEY-----\nMIIEow"),
+            ["secret.private_key"]
+        );
+        assert_eq!(value_rules("AKIAIOSFODNN7EXAMPLE"), ["secret.vendor_key"]);
+        assert_eq!(
+            value_rules("Authorization: Bearer 8f3kQ9zLm2Xv7RtY1wPaB4cD"),
+            ["secret.bearer_token"]
+        );
+        assert_eq!(
+            value_rules("client_secret = 'q8Zr3LmX0vT7kPw2Yb5N'"),
+            ["secret.generic"]
+        );
+        assert_eq!(value_rules("db password: Tr0ub4dor&3x"), ["secret.generic"]);
+        assert_eq!(
+            value_rules("the db password is Tr0ub4dor&3x"),
+            ["secret.generic"]
+        );
+        assert_eq!(
+            value_rules("here is my API token l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw, keep it"),
+            ["secret.cloudflare_api_token"]
+        );
+        // A git commit id after "token" is not random enough to be one.
+        assert!(
+            value_rules("token rotated in 9fceb02d0ae598e95dc970b74767f19372d61af8").is_empty()
+        );
+        assert_eq!(
+            value_rules("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            ["secret.jwt"]
+        );
+    }
+
+    #[test]
+    fn public_values_are_not_secrets() {
+        for t in [
+            "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAVbV7q54IWsXsuqhTyf5EvYPvOc6j7vfOLbmJ",
+            "pmBGN/7MjnfhTKUZ06Enqq1PeGUaOkw8lGhcfwefcHU=",
+            "9ihDbjYfTExAYeDs4DBUeuTo18KBzwvTEjUnSwd32-c",
+            "google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ",
+            "apple-domain-verification=Wk3pV9sQ2aLmT7xZ",
+            "\"token_id\": \"9b2e4d713c6a4e8fa0d57f14c2b96e38\"",
+            "next_token=AbCdEf0123456789XyZ",
+            "password: ${DB_PASSWORD}",
+            "api_key=<your_api_key>",
+            "\"credentials_file\": \"/root/.cloudflared/6f1c.json\"",
+            "tunnel_secret = base64encode(\"test-secret-that-is-at-least-32-bytes-long\")",
+        ] {
+            assert!(value_rules(t).is_empty(), "{t}");
+        }
+    }
+}
