@@ -75,28 +75,71 @@ fn latency(rounds: usize) {
     for (row, ctx) in &rows {
         std::hint::black_box(layer0.decide(row, ctx, None));
     }
-    let mut samples = Vec::with_capacity(rows.len() * rounds);
-    let started = Instant::now();
-    for _ in 0..rounds {
-        for (row, ctx) in &rows {
-            let t = Instant::now();
-            std::hint::black_box(layer0.decide(row, ctx, None));
-            samples.push(t.elapsed());
+    let time = |name: &str, f: &dyn Fn(&Value, &Context)| {
+        let mut samples = Vec::with_capacity(rows.len() * rounds);
+        let mut per_row = vec![Duration::ZERO; rows.len()];
+        let started = Instant::now();
+        for _ in 0..rounds {
+            for (i, (row, ctx)) in rows.iter().enumerate() {
+                let t = Instant::now();
+                f(row, ctx);
+                let d = t.elapsed();
+                per_row[i] += d;
+                samples.push(d);
+            }
         }
-    }
-    let total = started.elapsed();
-    samples.sort_unstable();
-    let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    println!(
-        "classify + route: {} requests ({} rows x {rounds} rounds): p50 {:.1} us, p99 {:.1} us, max {:.1} us, {:.0} requests/s (target p99 <= 50 us)",
-        samples.len(),
-        rows.len(),
-        us(pct(0.50)),
-        us(pct(0.99)),
-        us(*samples.last().expect("samples")),
-        samples.len() as f64 / total.as_secs_f64()
-    );
+        let total = started.elapsed();
+        samples.sort_unstable();
+        let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        println!(
+            "{name}: {} requests ({} rows x {rounds} rounds): p50 {:.1} us, p99 {:.1} us, max {:.1} us, {:.0} requests/s",
+            samples.len(),
+            rows.len(),
+            us(pct(0.50)),
+            us(pct(0.99)),
+            us(*samples.last().expect("samples")),
+            samples.len() as f64 / total.as_secs_f64()
+        );
+        let mut slowest: Vec<(Duration, usize)> = per_row.iter().copied().zip(0..).collect();
+        slowest.sort_unstable_by(|a, b| b.cmp(a));
+        let names: Vec<String> = slowest
+            .iter()
+            .take(3)
+            .map(|(d, i)| {
+                format!(
+                    "{} {:.1} us",
+                    rows[*i].0["id"].as_str().unwrap_or("?"),
+                    us(*d) / rounds as f64
+                )
+            })
+            .collect();
+        println!("  slowest rows on average: {}", names.join(", "));
+    };
+    time("classify + route (target p99 <= 50 us)", &|row, ctx| {
+        std::hint::black_box(layer0.decide(row, ctx, None));
+    });
+    time("  classify only", &|row, ctx| {
+        std::hint::black_box(cfcp::layer0::classify_value(row, ctx, None));
+    });
+    let classified: Vec<_> = rows
+        .iter()
+        .map(|(row, ctx)| {
+            (
+                cfcp::layer0::classify_value(row, ctx, None),
+                cfcp::layer0::Request::from_value(row).ok(),
+            )
+        })
+        .collect();
+    let index = std::cell::Cell::new(0usize);
+    time("  route only", &|_, ctx| {
+        let i = index.get();
+        index.set((i + 1) % classified.len());
+        let (c, request) = &classified[i];
+        if let Some(request) = request {
+            std::hint::black_box(layer0.policy().route(c, request, ctx));
+        }
+    });
 }
 
 fn audit(entries: u64, dir: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
