@@ -25,18 +25,20 @@
 //! annotation is accepted (a typo such as `@rout` would otherwise change nothing, silently).
 //!
 //! Parsing, renaming, validation and the lookup from policy id to route are done once, at load;
-//! [`Policy::route`] builds one Cedar request and runs the authorizer.
+//! [`Policy::route`] builds one Cedar request and runs the authorizer, or returns the decision it
+//! made before for exactly the same Cedar input (a bounded memo: Cedar's own value building
+//! dominates the cost, and decisions are pure functions of their input).
 
-use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use cedar_policy as cedar;
 use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 
-use super::{Classification, Context, Request, Route};
+use super::{Classification, Context, Flag, Intent, Request, Route};
 use crate::error::{Error, Result};
 
 /// The default routing policy (Cedar source).
@@ -118,6 +120,7 @@ struct Inner {
     vocabulary: Vocabulary,
     authorizer: cedar::Authorizer,
     entities: cedar::Entities,
+    memo: Memo,
 }
 
 /// A validated routing policy: a Cedar policy set checked against [`SCHEMA`]. Cheap to clone
@@ -231,77 +234,16 @@ impl Policy {
     /// Routes a classified request. Never fails: whatever goes wrong is a [`Route::Block`] whose
     /// reason says why (fail closed).
     pub fn route(&self, c: &Classification, request: &Request, ctx: &Context) -> Decision {
-        let inner = &*self.inner;
-        let cedar_request = match inner.cedar_request(c, request, ctx) {
-            Ok(r) => r,
-            Err(why) => {
-                return Decision::fail_closed(
-                    Vec::new(),
-                    vec![format!(
-                        "block: the request could not be put to the policy ({why}); failing closed"
-                    )],
-                )
-            }
-        };
-        let response = inner
-            .authorizer
-            .is_authorized(&cedar_request, &inner.set, &inner.entities);
-        let diagnostics = response.diagnostics();
-
-        // Cedar skips a policy it cannot evaluate; a skipped forbid would fail open.
-        let mut errors: Vec<(usize, String, String)> = diagnostics
-            .errors()
-            .map(|e| {
-                let cedar::AuthorizationError::PolicyEvaluationError(e) = e;
-                let id = e.policy_id();
-                (
-                    inner.order_of(id),
-                    id.to_string(),
-                    format!(
-                        "block: policy {:?} could not be evaluated ({}); failing closed",
-                        id.to_string(),
-                        e.inner()
-                    ),
-                )
-            })
-            .collect();
-        if !errors.is_empty() {
-            errors.sort();
-            let (policies, reasons) = errors.into_iter().map(|(_, id, r)| (id, r)).unzip();
-            return Decision::fail_closed(policies, reasons);
+        let input = Input::new(c, request, ctx);
+        let key = input.key();
+        if let Some(d) = key.as_ref().and_then(|k| self.inner.memo.get(k)) {
+            return d;
         }
-
-        let mut determining: Vec<(&Meta, &cedar::PolicyId)> = diagnostics
-            .reason()
-            .filter_map(|id| inner.meta.get(id).map(|m| (m, id)))
-            .collect();
-        determining.sort_by_key(|(m, _)| m.order);
-        let route = match response.decision() {
-            cedar::Decision::Allow => Route::Allow,
-            cedar::Decision::Deny if determining.is_empty() => {
-                return Decision::fail_closed(
-                    Vec::new(),
-                    vec!["block: no permit policy allows this request; failing closed".into()],
-                )
-            }
-            cedar::Decision::Deny => {
-                if determining.iter().any(|(m, _)| m.route == Route::Block) {
-                    Route::Block
-                } else {
-                    Route::Approve
-                }
-            }
-        };
-        let (policies, reasons) = determining
-            .into_iter()
-            .filter(|(m, _)| m.route == route)
-            .map(|(m, id)| (id.to_string(), m.reason.clone()))
-            .unzip();
-        Decision {
-            route,
-            policies,
-            reasons,
+        let d = self.inner.decide(&input);
+        if let Some(k) = key {
+            self.inner.memo.insert(k, &d);
         }
+        d
     }
 
     /// Loads sources in order, each checked on its own (so an error's line and column are in
@@ -355,72 +297,257 @@ impl Parts {
                 vocabulary: vocabulary(),
                 authorizer: cedar::Authorizer::new(),
                 entities: cedar::Entities::empty(),
+                memo: Memo::default(),
             }),
         }
     }
 }
 
 impl Inner {
+    /// The route of a request, from Cedar.
+    fn decide(&self, input: &Input) -> Decision {
+        let cedar_request = match self.cedar_request(input, None) {
+            Ok(r) => r,
+            Err(why) => {
+                return Decision::fail_closed(
+                    Vec::new(),
+                    vec![format!(
+                        "block: the request could not be put to the policy ({why}); failing closed"
+                    )],
+                )
+            }
+        };
+        let response = self
+            .authorizer
+            .is_authorized(&cedar_request, &self.set, &self.entities);
+        let diagnostics = response.diagnostics();
+
+        // Cedar skips a policy it cannot evaluate; a skipped forbid would fail open.
+        let mut errors: Vec<(usize, String, String)> = diagnostics
+            .errors()
+            .map(|e| {
+                let cedar::AuthorizationError::PolicyEvaluationError(e) = e;
+                let id = e.policy_id();
+                (
+                    self.order_of(id),
+                    id.to_string(),
+                    format!(
+                        "block: policy {:?} could not be evaluated ({}); failing closed",
+                        id.to_string(),
+                        e.inner()
+                    ),
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            errors.sort();
+            let (policies, reasons) = errors.into_iter().map(|(_, id, r)| (id, r)).unzip();
+            return Decision::fail_closed(policies, reasons);
+        }
+
+        let mut determining: Vec<(&Meta, &cedar::PolicyId)> = diagnostics
+            .reason()
+            .filter_map(|id| self.meta.get(id).map(|m| (m, id)))
+            .collect();
+        determining.sort_by_key(|(m, _)| m.order);
+        let route = match response.decision() {
+            cedar::Decision::Allow => Route::Allow,
+            cedar::Decision::Deny if determining.is_empty() => {
+                return Decision::fail_closed(
+                    Vec::new(),
+                    vec!["block: no permit policy allows this request; failing closed".into()],
+                )
+            }
+            cedar::Decision::Deny => {
+                if determining.iter().any(|(m, _)| m.route == Route::Block) {
+                    Route::Block
+                } else {
+                    Route::Approve
+                }
+            }
+        };
+        let (policies, reasons) = determining
+            .into_iter()
+            .filter(|(m, _)| m.route == route)
+            .map(|(m, id)| (id.to_string(), m.reason.clone()))
+            .unzip();
+        Decision {
+            route,
+            policies,
+            reasons,
+        }
+    }
+
     fn order_of(&self, id: &cedar::PolicyId) -> usize {
         self.meta.get(id).map_or(usize::MAX, |m| m.order)
     }
 
     /// The Cedar request for a classified request (see the module docs for the mapping).
+    ///
+    /// Every request has the same shape (the same attributes, of the same types, whatever the
+    /// values), so checking it against the schema each time would only repeat, for a quarter of
+    /// the cost of a decision, what a test checks once for every intent and resource type.
     fn cedar_request(
         &self,
-        c: &Classification,
-        request: &Request,
-        ctx: &Context,
+        input: &Input,
+        schema: Option<&cedar::Schema>,
     ) -> std::result::Result<cedar::Request, String> {
         use cedar::RestrictedExpression as X;
         let v = &self.vocabulary;
-        let account = ctx.account_id.as_deref().unwrap_or("");
         let principal = cedar::EntityUid::from_type_name_and_id(
             v.agent.clone(),
-            cedar::EntityId::new(if account.is_empty() {
+            cedar::EntityId::new(input.principal),
+        );
+        let action = match input.intent {
+            Intent::Read => v.read.clone(),
+            Intent::Mutate => v.mutate.clone(),
+            Intent::Destroy => v.destroy.clone(),
+        };
+        let resource = if input.zone.is_empty() {
+            cedar::EntityUid::from_type_name_and_id(
+                v.account.clone(),
+                cedar::EntityId::new(input.account),
+            )
+        } else {
+            cedar::EntityUid::from_type_name_and_id(
+                v.zone.clone(),
+                cedar::EntityId::new(input.zone),
+            )
+        };
+        let string = |s: &str| X::new_string(s.to_owned());
+        let context = cedar::Context::from_pairs([
+            ("kind".to_owned(), string(input.kind)),
+            ("tool".to_owned(), string(input.tool)),
+            ("operation".to_owned(), string(input.operation)),
+            ("intent".to_owned(), string(input.intent.as_str())),
+            (
+                "flags".to_owned(),
+                X::new_set(input.flags.iter().map(|f| string(f.as_str()))),
+            ),
+            ("risk".to_owned(), X::new_long(i64::from(input.risk))),
+            ("approved".to_owned(), X::new_bool(input.approved)),
+            ("dry_run".to_owned(), X::new_bool(input.dry_run)),
+            ("mode".to_owned(), string(input.mode)),
+            ("zone".to_owned(), string(input.zone)),
+            ("account".to_owned(), string(input.account)),
+        ])
+        .map_err(|e| e.to_string())?;
+        cedar::Request::new(principal, action, resource, context, schema).map_err(|e| e.to_string())
+    }
+}
+
+/// Everything a request puts to Cedar, and nothing else: the memo's key is made of it.
+struct Input<'a> {
+    principal: &'a str,
+    intent: Intent,
+    kind: &'a str,
+    tool: &'a str,
+    operation: &'a str,
+    flags: &'a BTreeSet<Flag>,
+    risk: u8,
+    approved: bool,
+    dry_run: bool,
+    mode: &'a str,
+    zone: &'a str,
+    account: &'a str,
+}
+
+impl<'a> Input<'a> {
+    fn new(c: &'a Classification, request: &'a Request, ctx: &'a Context) -> Input<'a> {
+        let account = ctx.account_id.as_deref().unwrap_or("");
+        Input {
+            principal: if account.is_empty() {
                 "unknown"
             } else {
                 account
-            }),
+            },
+            intent: c.intent,
+            kind: request.kind.as_str(),
+            tool: c.tool.as_deref().or(request.tool.as_deref()).unwrap_or(""),
+            operation: c.action.as_deref().unwrap_or(""),
+            flags: &c.flags,
+            risk: c.risk,
+            approved: ctx.approved,
+            dry_run: c.dry_run,
+            mode: c.mode.as_deref().unwrap_or(""),
+            zone: c.zone.as_deref().unwrap_or(""),
+            account,
+        }
+    }
+
+    /// A key that differs whenever any field differs (strings are length-prefixed), or `None`
+    /// for inputs too long to be worth remembering.
+    fn key(&self) -> Option<String> {
+        let strings = [
+            self.principal,
+            self.kind,
+            self.tool,
+            self.operation,
+            self.mode,
+            self.zone,
+            self.account,
+        ];
+        let length: usize = strings.iter().map(|s| s.len() + 4).sum();
+        if length > MEMO_MAX_KEY_BYTES {
+            return None;
+        }
+        let mut key = String::with_capacity(length + 24);
+        for s in strings {
+            let _ = write!(key, "{}:{s}", s.len());
+        }
+        let flags = Flag::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| self.flags.contains(f))
+            .fold(0u32, |bits, (i, _)| bits | 1 << i);
+        let _ = write!(
+            key,
+            "{}/{flags}/{}/{}/{}",
+            self.intent.as_str(),
+            self.risk,
+            u8::from(self.approved),
+            u8::from(self.dry_run)
         );
-        let action = match c.intent {
-            super::Intent::Read => v.read.clone(),
-            super::Intent::Mutate => v.mutate.clone(),
-            super::Intent::Destroy => v.destroy.clone(),
-        };
-        let zone = c.zone.as_deref().unwrap_or("");
-        let resource = if zone.is_empty() {
-            cedar::EntityUid::from_type_name_and_id(
-                v.account.clone(),
-                cedar::EntityId::new(account),
-            )
-        } else {
-            cedar::EntityUid::from_type_name_and_id(v.zone.clone(), cedar::EntityId::new(zone))
-        };
-        let tool = c.tool.as_deref().or(request.tool.as_deref()).unwrap_or("");
-        let string = |s: &str| X::new_string(s.to_owned());
-        let context = cedar::Context::from_pairs([
-            ("kind".to_owned(), string(request.kind.as_str())),
-            ("tool".to_owned(), string(tool)),
-            (
-                "operation".to_owned(),
-                string(c.action.as_deref().unwrap_or("")),
-            ),
-            ("intent".to_owned(), string(c.intent.as_str())),
-            (
-                "flags".to_owned(),
-                X::new_set(c.flags.iter().map(|f| string(f.as_str()))),
-            ),
-            ("risk".to_owned(), X::new_long(i64::from(c.risk))),
-            ("approved".to_owned(), X::new_bool(ctx.approved)),
-            ("dry_run".to_owned(), X::new_bool(c.dry_run)),
-            ("mode".to_owned(), string(c.mode.as_deref().unwrap_or(""))),
-            ("zone".to_owned(), string(zone)),
-            ("account".to_owned(), string(account)),
-        ])
-        .map_err(|e| e.to_string())?;
-        cedar::Request::new(principal, action, resource, context, Some(&self.schema))
-            .map_err(|e| e.to_string())
+        Some(key)
+    }
+}
+
+/// How many decisions a policy remembers before it starts over.
+const MEMO_CAPACITY: usize = 4096;
+
+/// Inputs whose strings are longer than this are not remembered (a 10 MB tool name should not
+/// stay in memory).
+const MEMO_MAX_KEY_BYTES: usize = 1024;
+
+/// Decisions already made. Building a Cedar request and running the authorizer costs tens of
+/// microseconds, mostly in Cedar's own value construction; the same tool, flags and approval
+/// recur constantly. A decision is a pure function of its [`Input`] (the entity store is empty
+/// and Cedar's functions are pure), so a remembered one is exactly what Cedar would say again.
+#[derive(Default)]
+struct Memo {
+    decisions: RwLock<HashMap<String, Decision>>,
+}
+
+impl Memo {
+    fn get(&self, key: &str) -> Option<Decision> {
+        let map = self
+            .decisions
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        map.get(key).cloned()
+    }
+
+    fn insert(&self, key: String, decision: &Decision) {
+        let mut map = self
+            .decisions
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Starting over, rather than evicting, keeps a flood of one-off inputs from costing
+        // more than the Cedar call they would cost anyway.
+        if map.len() >= MEMO_CAPACITY {
+            map.clear();
+        }
+        map.insert(key, decision.clone());
     }
 }
 

@@ -586,67 +586,197 @@ fn default_policy_routes_every_corpus_row_from_its_labelled_flags() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Percentiles of a sample, in microseconds.
+fn micros(samples: &mut [std::time::Duration], q: f64) -> f64 {
+    samples.sort();
+    let i = ((samples.len() as f64 * q) as usize).min(samples.len() - 1);
+    samples[i].as_secs_f64() * 1e6
+}
+
 /// `cargo test --release -p cfcp --lib layer0::policy -- --ignored --nocapture route_latency`
+///
+/// Cold: a decision Cedar has to make (first sight of an input). Warm: one the policy has
+/// made before. The budget applies to both.
 #[test]
 #[ignore = "timing: run in release on a quiet machine"]
 fn route_latency() {
     let policy = Policy::default_policy();
-    let cases: Vec<(Classification, Request, Context)> = vec![
-        (
-            classified("waf_config_analyze", Intent::Read, &[]),
-            tool_call("waf_config_analyze"),
-            ctx(false),
-        ),
-        (
-            classified(
-                "dns_record_manage",
-                Intent::Destroy,
-                &[Flag::Destructive, Flag::SensitiveRecord],
-            ),
-            tool_call("dns_record_manage"),
-            ctx(false),
-        ),
-        (
-            classified(
-                "dns_record_manage",
-                Intent::Mutate,
-                &[
-                    Flag::PromptInjection,
-                    Flag::SecretExfiltration,
-                    Flag::SecurityDowngrade,
-                ],
-            ),
-            tool_call("dns_record_manage"),
-            ctx(true),
-        ),
-        (
-            classified("execute_shell", Intent::Mutate, &[Flag::UnknownTool]),
-            tool_call("execute_shell"),
-            ctx(false),
-        ),
+    let flag_sets: [&[Flag]; 5] = [
+        &[],
+        &[Flag::Destructive, Flag::SensitiveRecord],
+        &[
+            Flag::PromptInjection,
+            Flag::SecretExfiltration,
+            Flag::SecurityDowngrade,
+        ],
+        &[Flag::UnknownTool],
+        &[Flag::SecurityDowngrade],
     ];
-    for (c, r, x) in &cases {
-        policy.route(c, r, x);
-    }
-    let rounds = 5_000;
-    let mut samples = Vec::with_capacity(rounds * cases.len());
+    let cases: Vec<(Classification, Request, Context)> = flag_sets
+        .iter()
+        .enumerate()
+        .flat_map(|(i, flags)| {
+            [Intent::Read, Intent::Mutate, Intent::Destroy]
+                .into_iter()
+                .map(move |intent| {
+                    let tool = format!("tool_{i}");
+                    (
+                        classified(&tool, intent, flags),
+                        tool_call(&tool),
+                        ctx(i % 2 == 0),
+                    )
+                })
+        })
+        .collect();
+    let rounds = 2_000;
+    let mut cold = Vec::with_capacity(rounds * cases.len());
+    let mut warm = Vec::with_capacity(rounds * cases.len());
     for _ in 0..rounds {
         for (c, r, x) in &cases {
             let start = Instant::now();
+            let d = policy.inner.decide(&Input::new(c, r, x));
+            cold.push(start.elapsed());
+            std::hint::black_box(d);
+            let start = Instant::now();
             let d = policy.route(c, r, x);
-            samples.push(start.elapsed());
+            warm.push(start.elapsed());
             std::hint::black_box(d);
         }
     }
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    let (p50, p99) = (at(0.50), at(0.99));
+    let (cold50, cold99) = (micros(&mut cold, 0.5), micros(&mut cold, 0.99));
+    let (warm50, warm99) = (micros(&mut warm, 0.5), micros(&mut warm, 0.99));
     eprintln!(
-        "route latency over {} calls: p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
-        samples.len(),
-        p50.as_secs_f64() * 1e6,
-        p99.as_secs_f64() * 1e6,
-        samples[samples.len() - 1].as_secs_f64() * 1e6
+        "route latency over {} calls each: cold (Cedar) p50 {cold50:.1} µs, p99 {cold99:.1} µs; warm (remembered) p50 {warm50:.2} µs, p99 {warm99:.2} µs",
+        cold.len()
     );
-    assert!(p99.as_micros() < 50, "p99 {p99:?} is over the 50 µs budget");
+    assert!(cold99 < 50.0 && warm99 < 50.0, "over the 50 µs budget");
+}
+
+#[test]
+fn built_requests_conform_to_the_schema() {
+    let p = Policy::default_policy();
+    let schema = schema().unwrap();
+    let mut odd = classified("x\"\u{0}", Intent::Read, &Flag::ALL);
+    odd.risk = u8::MAX;
+    odd.mode = Some("apply".into());
+    odd.action = Some("delete".into());
+    odd.dry_run = true;
+    for intent in [Intent::Read, Intent::Mutate, Intent::Destroy] {
+        for zone in [Some("example.com".to_string()), None, Some(String::new())] {
+            for account in [Some("3f9c".to_string()), None] {
+                for base in [classified("dns_record_manage", intent, &[]), odd.clone()] {
+                    let c = Classification {
+                        intent,
+                        zone: zone.clone(),
+                        ..base
+                    };
+                    let x = Context {
+                        account_id: account.clone(),
+                        ..ctx(true)
+                    };
+                    for r in [
+                        tool_call("t"),
+                        Request {
+                            kind: RequestKind::Query,
+                            tool: None,
+                            arguments: Value::Null,
+                            text: Some("q".into()),
+                        },
+                    ] {
+                        let input = Input::new(&c, &r, &x);
+                        if let Err(e) = p.inner.cedar_request(&input, Some(&schema)) {
+                            panic!("{c:?} {x:?}: {e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_remembered_decision_is_the_one_cedar_gives() {
+    let p = Policy::default_policy()
+        .with_extension(
+            r#"@id("zone") @route("approve") forbid (principal, action, resource == Zone::"shop.example.com")
+             when { context.risk > 10 && context.operation == "create" && context.account like "3f*" }
+             unless { context.approved };"#,
+            "memo.cedar",
+        )
+        .unwrap();
+    let base = classified("dns_record_manage", Intent::Mutate, &[]);
+    let request = tool_call("dns_record_manage");
+    // Each variant changes one thing Cedar is given; each must be decided on its own.
+    let mut variants: Vec<(Classification, Context)> = vec![(base.clone(), ctx(false))];
+    let mut v = base.clone();
+    v.zone = Some("shop.example.com".into());
+    v.risk = 20;
+    v.action = Some("create".into());
+    variants.push((v.clone(), ctx(false)));
+    variants.push((v.clone(), ctx(true)));
+    let mut other_account = ctx(false);
+    other_account.account_id = Some("9".into());
+    variants.push((v.clone(), other_account));
+    let mut w = v.clone();
+    w.risk = 5;
+    variants.push((w, ctx(false)));
+    let mut w = v.clone();
+    w.action = Some("update".into());
+    variants.push((w, ctx(false)));
+    let mut w = v.clone();
+    w.flags.insert(Flag::Destructive);
+    variants.push((w.clone(), ctx(false)));
+    w.flags.insert(Flag::Malformed);
+    variants.push((w, ctx(false)));
+    let mut w = v.clone();
+    w.intent = Intent::Read;
+    variants.push((w, ctx(false)));
+    let mut w = v.clone();
+    w.dry_run = true;
+    variants.push((w, ctx(false)));
+    let mut w = v.clone();
+    w.tool = Some("threat_intel_integrate".into());
+    w.mode = Some("apply".into());
+    variants.push((w.clone(), ctx(false)));
+    w.mode = Some("propose".into());
+    variants.push((w, ctx(false)));
+
+    let fresh: Vec<Decision> = variants
+        .iter()
+        .map(|(c, x)| p.inner.decide(&Input::new(c, &request, x)))
+        .collect();
+    for round in 0..3 {
+        for ((c, x), expected) in variants.iter().zip(&fresh) {
+            assert_eq!(
+                &p.route(c, &request, x),
+                expected,
+                "round {round}: {c:?} {x:?}"
+            );
+        }
+    }
+    let routes: std::collections::BTreeSet<Route> = fresh.iter().map(|d| d.route).collect();
+    assert_eq!(routes.len(), 3, "the variants reach every route: {fresh:?}");
+
+    // Keys differ for every variant; a huge input is not remembered but still routed.
+    let keys: std::collections::HashSet<String> = variants
+        .iter()
+        .map(|(c, x)| Input::new(c, &request, x).key().unwrap())
+        .collect();
+    assert_eq!(keys.len(), variants.len());
+    let mut huge = base.clone();
+    huge.tool = Some("t".repeat(MEMO_MAX_KEY_BYTES));
+    assert!(Input::new(&huge, &request, &ctx(false)).key().is_none());
+    assert_eq!(p.route(&huge, &request, &ctx(false)).route, Route::Allow);
+}
+
+#[test]
+fn the_memo_starts_over_when_full() {
+    let p = Policy::from_cedar(r#"permit (principal, action, resource);"#, "all.cedar").unwrap();
+    let request = tool_call("t");
+    for i in 0..MEMO_CAPACITY + 10 {
+        let c = classified(&format!("tool{i}"), Intent::Read, &[]);
+        assert_eq!(p.route(&c, &request, &ctx(false)).route, Route::Allow);
+    }
+    let held = p.inner.memo.decisions.read().unwrap().len();
+    assert!((10..=MEMO_CAPACITY).contains(&held), "{held}");
 }
