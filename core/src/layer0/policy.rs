@@ -53,6 +53,9 @@ pub const DEFAULT_SOURCE_NAME: &str = "default.cedar";
 /// The annotations a routing policy may carry.
 pub const ANNOTATIONS: [&str; 3] = ["id", "route", "reason"];
 
+/// The context attributes of [`SCHEMA`], for error messages.
+const SCHEMA_CONTEXT: &str = "kind, tool, operation, intent, mode, zone, account (String), flags (Set<String>), risk (Long), approved, dry_run (Bool)";
+
 /// How many of Cedar's errors one load error lists (the rest are counted).
 const MAX_LISTED_ERRORS: usize = 10;
 
@@ -677,7 +680,7 @@ fn load_source(
         return Err(policy_error(
             source_name,
             format!(
-                "fails validation against the Layer0 schema: {}; fix the policy (the schema is cfcp::layer0::policy::SCHEMA) and load it again",
+                "fails validation against the Layer0 schema: {}; fix the policy and load it again (the schema: principal Agent; actions read, mutate, destroy; resource Zone or Account; context {SCHEMA_CONTEXT})",
                 cedar_messages(
                     text,
                     validation.validation_errors().map(|e| e as &dyn Diagnostic)
