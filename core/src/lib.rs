@@ -24,6 +24,7 @@ pub mod permissions;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod tools;
 pub mod waf;
 
 pub use error::{Error, Result};

@@ -1,0 +1,191 @@
+//! The gate every tool call passes: Layer0 decides, the decision is logged **before** anything
+//! runs, only an allowed call runs, untrusted text in its result is quarantined, and the outcome
+//! is logged after.
+
+use std::sync::Mutex;
+
+use cfcp::audit::{AuditLog, Decision};
+use cfcp::layer0::tools::ToolGroup;
+use cfcp::layer0::{Context, Layer0, Route, Verdict};
+use cfcp::snapshot::Snapshot;
+use cfcp::tools::{offline, quarantine};
+use serde_json::{json, Value};
+
+use crate::error::McpError;
+
+/// Results larger than this are replaced by their summary and a hint to narrow the call.
+pub const MAX_RESULT_BYTES: usize = 128 * 1024;
+
+/// What a call answers: a structured result, or a tool error the agent reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// The structured content (an object), also for errors (`{"error": ...}`).
+    pub content: Value,
+    /// A tool error.
+    pub is_error: bool,
+}
+
+impl Reply {
+    fn error(message: String, details: Value) -> Reply {
+        Reply {
+            content: json!({"error": message, "details": details}),
+            is_error: true,
+        }
+    }
+}
+
+/// Everything a call needs: the backend, Layer0, the context and the audit log.
+pub struct Gate {
+    pub snapshot: Snapshot,
+    pub layer0: Layer0,
+    pub context: Context,
+    pub groups: Vec<ToolGroup>,
+    audit: Mutex<Option<AuditLog>>,
+}
+
+impl Gate {
+    /// A gate over `snapshot` (already cut to the allowed zones) logging to `audit`.
+    pub fn new(snapshot: Snapshot, layer0: Layer0, context: Context, groups: Vec<ToolGroup>, audit: AuditLog) -> Gate {
+        Gate {
+            snapshot,
+            layer0,
+            context,
+            groups,
+            audit: Mutex::new(Some(audit)),
+        }
+    }
+
+    /// Seals the audit log (a proper close); later calls fail with a tool error.
+    pub fn close(&self) -> Result<(), McpError> {
+        let log = self.audit.lock().map_err(|_| McpError::AuditPoisoned)?.take();
+        if let Some(log) = log {
+            log.close(time::OffsetDateTime::now_utc())?;
+        }
+        Ok(())
+    }
+
+    fn with_log<T>(&self, f: impl FnOnce(&AuditLog) -> cfcp::Result<T>) -> Result<T, McpError> {
+        let guard = self.audit.lock().map_err(|_| McpError::AuditPoisoned)?;
+        let log = guard.as_ref().ok_or(McpError::AuditClosed)?;
+        Ok(f(log)?)
+    }
+
+    /// Runs one call through the gate. Only a failing audit log is an `Err`: nothing runs
+    /// unlogged.
+    pub fn call(&self, tool: &str, arguments: Value) -> Result<Reply, McpError> {
+        let request = json!({"kind": "tool_call", "tool": tool, "arguments": arguments});
+        let verdict = self.layer0.decide(&request, &self.context, Some(&self.snapshot));
+        let now = time::OffsetDateTime::now_utc();
+        let receipt = self.with_log(|log| {
+            log.decision(
+                now,
+                Decision {
+                    request: request.clone(),
+                    classification: serde_json::to_value(&verdict.classification).unwrap_or(Value::Null),
+                    route: json!({"route": verdict.route().as_str(), "policies": verdict.decision.policies,
+                                  "reasons": verdict.decision.reasons}),
+                    approver: Value::Null,
+                },
+            )
+        })?;
+        let (reply, status) = self.run(tool, &request["arguments"], &verdict);
+        let outcome = json!({"status": status, "is_error": reply.is_error,
+                             "quarantined": reply.content.get("quarantined").map(|q| q.as_array().map_or(0, Vec::len))});
+        self.with_log(|log| log.outcome(time::OffsetDateTime::now_utc(), receipt.seq, outcome))?;
+        Ok(reply)
+    }
+
+    fn run(&self, tool: &str, arguments: &Value, verdict: &Verdict) -> (Reply, &'static str) {
+        let flags: Vec<&str> = verdict.classification.flags.iter().map(|f| f.as_str()).collect();
+        let evidence: Vec<Value> = verdict
+            .classification
+            .evidence
+            .iter()
+            .map(|e| json!({"flag": e.flag.as_str(), "location": e.location, "detail": e.detail}))
+            .collect();
+        let details = json!({"route": verdict.route().as_str(), "flags": flags,
+                             "reasons": verdict.decision.reasons, "evidence": evidence});
+        match verdict.route() {
+            Route::Block => {
+                let why: Vec<String> = verdict
+                    .classification
+                    .evidence
+                    .iter()
+                    .map(|e| format!("{} at {}: {}", e.flag.as_str(), e.location, e.detail))
+                    .collect();
+                let message = format!(
+                    "blocked by Layer0 (flags: {}): {}",
+                    flags.join(", "),
+                    why.join("; ")
+                );
+                return (Reply::error(message, details), "blocked");
+            }
+            Route::Approve => {
+                let message = format!(
+                    "needs a human's approval (flags: {}; {}); approving plans is not available in this version of cfcp-mcp: ask the user to make this change",
+                    flags.join(", "),
+                    verdict.decision.reasons.join(", ")
+                );
+                return (Reply::error(message, details), "awaiting_approval");
+            }
+            Route::Allow => {}
+        }
+        let enabled = cfcp::layer0::tools::tool(tool).is_some_and(|t| self.groups.contains(&t.group));
+        if !enabled {
+            return (
+                Reply::error(format!("tool {tool:?} is not enabled on this server (see --tools)"), details),
+                "not_enabled",
+            );
+        }
+        let backend = offline::Backend {
+            snapshot: &self.snapshot,
+            layer0: &self.layer0,
+            context: &self.context,
+            now: time::OffsetDateTime::now_utc(),
+        };
+        match offline::call(&backend, tool, arguments) {
+            Err(message) => (Reply::error(message, details), "error"),
+            Ok(mut content) => {
+                let withheld = quarantine::quarantine(&mut content, tool, &self.layer0, &self.context);
+                let mut content = bound(content);
+                if let (Value::Object(map), false) = (&mut content, withheld.is_empty()) {
+                    map.insert("quarantined".into(), serde_json::to_value(&withheld).unwrap_or_default());
+                }
+                (Reply { content, is_error: false }, "ok")
+            }
+        }
+    }
+}
+
+/// Keeps a result within [`MAX_RESULT_BYTES`]: an oversized one becomes its summary.
+fn bound(content: Value) -> Value {
+    let content = match content {
+        Value::Object(_) => content,
+        other => json!({"result": other}),
+    };
+    let size = serde_json::to_string(&content).map_or(0, |s| s.len());
+    if size <= MAX_RESULT_BYTES {
+        return content;
+    }
+    let keys: Vec<&String> = content.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    json!({
+        "summary": content.get("summary").cloned().unwrap_or(Value::Null),
+        "truncated": {"bytes": size, "limit": MAX_RESULT_BYTES, "members": keys,
+                      "hint": "narrow the call (one zone, a smaller limit, a filter)"}
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_results_keep_their_summary_and_say_so() {
+        let big = json!({"summary": {"total": 1}, "items": "x".repeat(MAX_RESULT_BYTES + 1)});
+        let bounded = bound(big);
+        assert_eq!(bounded["summary"]["total"], 1);
+        assert!(bounded["truncated"]["bytes"].as_u64().unwrap() > MAX_RESULT_BYTES as u64);
+        let small = json!({"summary": {}, "items": [1, 2]});
+        assert_eq!(bound(small.clone()), small);
+    }
+}

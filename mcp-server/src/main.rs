@@ -1,0 +1,69 @@
+//! `cfcp-mcp`: cfcp's MCP server. Every tool call is classified and routed by Layer0 and
+//! logged to the audit trail before it runs; see the README for client configuration.
+
+mod catalog;
+mod error;
+mod gate;
+mod server;
+mod setup;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// cfcp's MCP server (stdio): Cloudflare DNS, WAF, tunnels and security analysis for agents,
+/// every call through Layer0 and the audit trail.
+#[derive(Debug, Parser)]
+#[command(name = "cfcp-mcp", version)]
+pub struct Args {
+    /// Serve this snapshot file (offline backend: reads answer, changes are refused).
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: std::path::PathBuf,
+    /// Tool groups to serve (comma-separated): cloudflare_safe, waf_intelligence, oracle_answer.
+    #[arg(long, value_delimiter = ',', default_value = "cloudflare_safe,waf_intelligence,oracle_answer")]
+    pub tools: Vec<String>,
+    /// Zones the agent may touch (comma-separated); default: every zone of the snapshot.
+    #[arg(long, value_delimiter = ',', value_name = "ZONES")]
+    pub zones: Vec<String>,
+    /// The token scopes Layer0 assumes (comma-separated); default: read scopes only.
+    #[arg(long, value_delimiter = ',', default_value = "dns:read,waf:read,tunnel:read,analytics:read,zone:read")]
+    pub scopes: Vec<String>,
+    /// The audit log (JSON lines, hash-chained, signed checkpoints).
+    #[arg(long, value_name = "FILE", default_value = "cfcp-mcp-audit.jsonl")]
+    pub audit_log: std::path::PathBuf,
+    /// The audit signing key (generated with mode 0600 when absent); default: beside the log.
+    #[arg(long, value_name = "FILE")]
+    pub audit_key: Option<std::path::PathBuf>,
+    /// A Cedar policy replacing Layer0's default routing policy.
+    #[arg(long, value_name = "FILE.cedar")]
+    pub policy: Option<std::path::PathBuf>,
+    /// Start the server in-process, list its tools, check the backend and the audit key, print
+    /// a summary and exit 0 (healthy) or 1.
+    #[arg(long)]
+    pub self_test: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cfcp-mcp: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        if args.self_test {
+            setup::self_test(&args).await
+        } else {
+            setup::serve_stdio(&args).await
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("cfcp-mcp: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
