@@ -214,7 +214,7 @@ mod tests {
     fn only_tools_that_change_things_are_not_read_only() {
         let writers: Vec<_> = TOOLS
             .iter()
-            .filter(|t| effects(t.name).0 == false)
+            .filter(|t| !effects(t.name).0)
             .map(|t| t.name)
             .collect();
         assert_eq!(writers, ["dns_record_manage", "waf_rule_configure", "threat_intel_integrate"]);

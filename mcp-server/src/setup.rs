@@ -126,13 +126,16 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
         }
     }
     checks.push((format!("tools/list: {listed} of {expected_tools} tools"), listed == expected_tools && listed > 0));
+    // Both halves of the split pipe must go for the server to read end-of-file.
     drop(write_half);
+    drop(lines);
     let stats = gate.snapshot.stats();
     checks.push((
         format!("backend: snapshot {} with {} zones, {} DNS records", args.snapshot.display(), stats.zones, stats.dns_records),
         stats.zones > 0,
     ));
-    let _ = handle.await;
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), handle).await;
+    checks.push(("server stops when the client goes away".into(), matches!(stopped, Ok(Ok(Ok(()))))));
     if let Some(zone) = gate.snapshot.zones.first().map(|z| z.zone.name.clone()) {
         let reply = gate.call("dns_record_manage", json!({"action": "list", "zone": zone, "limit": 1}))?;
         checks.push((format!("read call dns_record_manage list {zone} through Layer0 and the audit log"), !reply.is_error));
