@@ -152,7 +152,11 @@ pub fn tool(name: &'static str, live: bool) -> Tool {
     let (read_only, destructive, idempotent) = effects(name);
     let snapshot_only = !matches!(
         name,
-        "dns_record_manage" | "waf_rule_configure" | "tunnel_health_check" | "zone_analytics_query" | "threat_intel_integrate"
+        "dns_record_manage"
+            | "waf_rule_configure"
+            | "tunnel_health_check"
+            | "zone_analytics_query"
+            | "threat_intel_integrate"
     );
     let annotations = ToolAnnotations::new()
         .read_only(read_only)
@@ -204,7 +208,9 @@ mod tests {
             let problems = check_arguments(layer0_tool(t.name).unwrap(), &Value::Object(args));
             let missing: Vec<_> = problems
                 .iter()
-                .filter(|p| p.message.starts_with("missing") && p.location.matches('.').count() == 1)
+                .filter(|p| {
+                    p.message.starts_with("missing") && p.location.matches('.').count() == 1
+                })
                 .collect();
             assert!(missing.is_empty(), "{}: {missing:?}", t.name);
         }
@@ -217,6 +223,13 @@ mod tests {
             .filter(|t| !effects(t.name).0)
             .map(|t| t.name)
             .collect();
-        assert_eq!(writers, ["dns_record_manage", "waf_rule_configure", "threat_intel_integrate"]);
+        assert_eq!(
+            writers,
+            [
+                "dns_record_manage",
+                "waf_rule_configure",
+                "threat_intel_integrate"
+            ]
+        );
     }
 }

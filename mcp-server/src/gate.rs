@@ -45,7 +45,13 @@ pub struct Gate {
 
 impl Gate {
     /// A gate over `snapshot` (already cut to the allowed zones) logging to `audit`.
-    pub fn new(snapshot: Snapshot, layer0: Layer0, context: Context, groups: Vec<ToolGroup>, audit: AuditLog) -> Gate {
+    pub fn new(
+        snapshot: Snapshot,
+        layer0: Layer0,
+        context: Context,
+        groups: Vec<ToolGroup>,
+        audit: AuditLog,
+    ) -> Gate {
         Gate {
             snapshot,
             layer0,
@@ -57,7 +63,11 @@ impl Gate {
 
     /// Seals the audit log (a proper close); later calls fail with a tool error.
     pub fn close(&self) -> Result<(), McpError> {
-        let log = self.audit.lock().map_err(|_| McpError::AuditPoisoned)?.take();
+        let log = self
+            .audit
+            .lock()
+            .map_err(|_| McpError::AuditPoisoned)?
+            .take();
         if let Some(log) = log {
             log.close(time::OffsetDateTime::now_utc())?;
         }
@@ -74,7 +84,9 @@ impl Gate {
     /// unlogged.
     pub fn call(&self, tool: &str, arguments: Value) -> Result<Reply, McpError> {
         let request = json!({"kind": "tool_call", "tool": tool, "arguments": arguments});
-        let verdict = self.layer0.decide(&request, &self.context, Some(&self.snapshot));
+        let verdict = self
+            .layer0
+            .decide(&request, &self.context, Some(&self.snapshot));
         let now = time::OffsetDateTime::now_utc();
         let receipt = self.with_log(|log| {
             log.decision(
@@ -96,7 +108,12 @@ impl Gate {
     }
 
     fn run(&self, tool: &str, arguments: &Value, verdict: &Verdict) -> (Reply, &'static str) {
-        let flags: Vec<&str> = verdict.classification.flags.iter().map(|f| f.as_str()).collect();
+        let flags: Vec<&str> = verdict
+            .classification
+            .flags
+            .iter()
+            .map(|f| f.as_str())
+            .collect();
         let evidence: Vec<Value> = verdict
             .classification
             .evidence
@@ -130,10 +147,14 @@ impl Gate {
             }
             Route::Allow => {}
         }
-        let enabled = cfcp::layer0::tools::tool(tool).is_some_and(|t| self.groups.contains(&t.group));
+        let enabled =
+            cfcp::layer0::tools::tool(tool).is_some_and(|t| self.groups.contains(&t.group));
         if !enabled {
             return (
-                Reply::error(format!("tool {tool:?} is not enabled on this server (see --tools)"), details),
+                Reply::error(
+                    format!("tool {tool:?} is not enabled on this server (see --tools)"),
+                    details,
+                ),
                 "not_enabled",
             );
         }
@@ -146,12 +167,22 @@ impl Gate {
         match offline::call(&backend, tool, arguments) {
             Err(message) => (Reply::error(message, details), "error"),
             Ok(mut content) => {
-                let withheld = quarantine::quarantine(&mut content, tool, &self.layer0, &self.context);
+                let withheld =
+                    quarantine::quarantine(&mut content, tool, &self.layer0, &self.context);
                 let mut content = bound(content);
                 if let (Value::Object(map), false) = (&mut content, withheld.is_empty()) {
-                    map.insert("quarantined".into(), serde_json::to_value(&withheld).unwrap_or_default());
+                    map.insert(
+                        "quarantined".into(),
+                        serde_json::to_value(&withheld).unwrap_or_default(),
+                    );
                 }
-                (Reply { content, is_error: false }, "ok")
+                (
+                    Reply {
+                        content,
+                        is_error: false,
+                    },
+                    "ok",
+                )
             }
         }
     }
@@ -167,7 +198,10 @@ fn bound(content: Value) -> Value {
     if size <= MAX_RESULT_BYTES {
         return content;
     }
-    let keys: Vec<&String> = content.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    let keys: Vec<&String> = content
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
     json!({
         "summary": content.get("summary").cloned().unwrap_or(Value::Null),
         "truncated": {"bytes": size, "limit": MAX_RESULT_BYTES, "members": keys,

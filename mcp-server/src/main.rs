@@ -20,13 +20,21 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub snapshot: std::path::PathBuf,
     /// Tool groups to serve (comma-separated): cloudflare_safe, waf_intelligence, oracle_answer.
-    #[arg(long, value_delimiter = ',', default_value = "cloudflare_safe,waf_intelligence,oracle_answer")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "cloudflare_safe,waf_intelligence,oracle_answer"
+    )]
     pub tools: Vec<String>,
     /// Zones the agent may touch (comma-separated); default: every zone of the snapshot.
     #[arg(long, value_delimiter = ',', value_name = "ZONES")]
     pub zones: Vec<String>,
     /// The token scopes Layer0 assumes (comma-separated); default: read scopes only.
-    #[arg(long, value_delimiter = ',', default_value = "dns:read,waf:read,tunnel:read,analytics:read,zone:read")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "dns:read,waf:read,tunnel:read,analytics:read,zone:read"
+    )]
     pub scopes: Vec<String>,
     /// The audit log (JSON lines, hash-chained, signed checkpoints).
     #[arg(long, value_name = "FILE", default_value = "cfcp-mcp-audit.jsonl")]
@@ -45,7 +53,11 @@ pub struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cfcp-mcp: cannot start the runtime: {e}");

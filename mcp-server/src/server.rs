@@ -53,7 +53,10 @@ impl ServerHandler for CfcpServer {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let arguments = request.arguments.map(Value::Object).unwrap_or_else(|| Value::Object(Default::default()));
+        let arguments = request
+            .arguments
+            .map(Value::Object)
+            .unwrap_or_else(|| Value::Object(Default::default()));
         let gate = Arc::clone(&self.gate);
         let name = request.name.to_string();
         let reply = tokio::task::spawn_blocking(move || gate.call(&name, arguments))
@@ -61,7 +64,10 @@ impl ServerHandler for CfcpServer {
             .map_err(|e| ErrorData::internal_error(format!("tool call failed: {e}"), None))?
             .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
         let result = if reply.is_error {
-            let text = reply.content["error"].as_str().unwrap_or("tool error").to_owned();
+            let text = reply.content["error"]
+                .as_str()
+                .unwrap_or("tool error")
+                .to_owned();
             let mut r = CallToolResult::structured_error(reply.content);
             r.content = vec![ContentBlock::text(text)];
             r

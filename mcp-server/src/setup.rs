@@ -18,7 +18,10 @@ use crate::server::CfcpServer;
 use crate::Args;
 
 fn read(path: &Path) -> Result<Vec<u8>, McpError> {
-    std::fs::read(path).map_err(|source| McpError::Io { path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| McpError::Io {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The key file beside the log when none is given: `<log>.key`.
@@ -47,15 +50,22 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
     } else {
         for zone in &args.zones {
             if snapshot.zone(zone).is_none() {
-                return Err(McpError::Usage(format!("--zones: {zone:?} is not in the snapshot")));
+                return Err(McpError::Usage(format!(
+                    "--zones: {zone:?} is not in the snapshot"
+                )));
             }
         }
         args.zones.clone()
     };
     // The agent never sees a zone it may not touch, whatever Layer0 would say.
-    snapshot.zones.retain(|z| zones.iter().any(|a| a.eq_ignore_ascii_case(&z.zone.name)));
+    snapshot
+        .zones
+        .retain(|z| zones.iter().any(|a| a.eq_ignore_ascii_case(&z.zone.name)));
     let policy = match &args.policy {
-        Some(path) => Policy::from_cedar(&String::from_utf8_lossy(&read(path)?), &path.display().to_string())?,
+        Some(path) => Policy::from_cedar(
+            &String::from_utf8_lossy(&read(path)?),
+            &path.display().to_string(),
+        )?,
         None => Policy::default_policy(),
     };
     let context = Context {
@@ -65,8 +75,19 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
         ..Context::default()
     };
     let key = cfcp::audit::load_or_generate(&key_path(args))?;
-    let log = AuditLog::open(&args.audit_log, key.key, AuditOptions::default(), time::OffsetDateTime::now_utc())?;
-    Ok(Gate::new(snapshot, Layer0::new(policy), context, groups, log))
+    let log = AuditLog::open(
+        &args.audit_log,
+        key.key,
+        AuditOptions::default(),
+        time::OffsetDateTime::now_utc(),
+    )?;
+    Ok(Gate::new(
+        snapshot,
+        Layer0::new(policy),
+        context,
+        groups,
+        log,
+    ))
 }
 
 /// Serves MCP over stdin/stdout until the client goes away, then seals the audit log.
@@ -93,7 +114,11 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
     let expected_tools = server.tools().len();
     let handle = tokio::spawn(async move {
         match server.serve(server_side).await {
-            Ok(running) => running.waiting().await.map(|_| ()).map_err(|e| e.to_string()),
+            Ok(running) => running
+                .waiting()
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         }
     });
@@ -110,7 +135,10 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
     let mut listed = 0;
     for message in ask {
         let text = format!("{message}\n");
-        write_half.write_all(text.as_bytes()).await.map_err(|e| McpError::Transport(e.to_string()))?;
+        write_half
+            .write_all(text.as_bytes())
+            .await
+            .map_err(|e| McpError::Transport(e.to_string()))?;
         if message.get("id").is_some() {
             let line = tokio::time::timeout(std::time::Duration::from_secs(10), lines.next_line())
                 .await
@@ -121,33 +149,67 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
             if let Some(tools) = answer["result"]["tools"].as_array() {
                 listed = tools.len();
             } else {
-                checks.push(("initialize".into(), answer["result"]["serverInfo"]["name"] == "cfcp-mcp"));
+                checks.push((
+                    "initialize".into(),
+                    answer["result"]["serverInfo"]["name"] == "cfcp-mcp",
+                ));
             }
         }
     }
-    checks.push((format!("tools/list: {listed} of {expected_tools} tools"), listed == expected_tools && listed > 0));
+    checks.push((
+        format!("tools/list: {listed} of {expected_tools} tools"),
+        listed == expected_tools && listed > 0,
+    ));
     // Both halves of the split pipe must go for the server to read end-of-file.
     drop(write_half);
     drop(lines);
     let stats = gate.snapshot.stats();
     checks.push((
-        format!("backend: snapshot {} with {} zones, {} DNS records", args.snapshot.display(), stats.zones, stats.dns_records),
+        format!(
+            "backend: snapshot {} with {} zones, {} DNS records",
+            args.snapshot.display(),
+            stats.zones,
+            stats.dns_records
+        ),
         stats.zones > 0,
     ));
     let stopped = tokio::time::timeout(std::time::Duration::from_secs(10), handle).await;
-    checks.push(("server stops when the client goes away".into(), matches!(stopped, Ok(Ok(Ok(()))))));
+    checks.push((
+        "server stops when the client goes away".into(),
+        matches!(stopped, Ok(Ok(Ok(())))),
+    ));
     if let Some(zone) = gate.snapshot.zones.first().map(|z| z.zone.name.clone()) {
-        let reply = gate.call("dns_record_manage", json!({"action": "list", "zone": zone, "limit": 1}))?;
-        checks.push((format!("read call dns_record_manage list {zone} through Layer0 and the audit log"), !reply.is_error));
+        let reply = gate.call(
+            "dns_record_manage",
+            json!({"action": "list", "zone": zone, "limit": 1}),
+        )?;
+        checks.push((
+            format!("read call dns_record_manage list {zone} through Layer0 and the audit log"),
+            !reply.is_error,
+        ));
     }
     gate.close()?;
     let bytes = read(&args.audit_log)?;
     let report = cfcp::audit::verify(&bytes, Some(&public));
-    checks.push((format!("audit log {} verifies with key {}", args.audit_log.display(), key_path(args).display()), report.ok));
+    checks.push((
+        format!(
+            "audit log {} verifies with key {}",
+            args.audit_log.display(),
+            key_path(args).display()
+        ),
+        report.ok,
+    ));
     let ok = checks.iter().all(|(_, ok)| *ok);
     for (what, passed) in &checks {
         println!("{} {what}", if *passed { "ok  " } else { "FAIL" });
     }
-    println!("cfcp-mcp self-test: {}", if ok { "healthy" } else { "UNHEALTHY" });
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "cfcp-mcp self-test: {}",
+        if ok { "healthy" } else { "UNHEALTHY" }
+    );
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -18,11 +18,17 @@ impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let mut snapshot = cfcp::snapshot::demo().to_value();
-        let zone = snapshot["zones"][0]["zone"]["name"].as_str().unwrap().to_owned();
-        snapshot["zones"][0]["dns_records"].as_array_mut().unwrap().push(json!({
-            "id": "txt-injected", "type": "TXT", "name": format!("_note.{zone}"),
-            "content": INJECTION, "ttl": 300
-        }));
+        let zone = snapshot["zones"][0]["zone"]["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        snapshot["zones"][0]["dns_records"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({
+                "id": "txt-injected", "type": "TXT", "name": format!("_note.{zone}"),
+                "content": INJECTION, "ttl": 300
+            }));
         std::fs::write(dir.path().join("snapshot.json"), snapshot.to_string()).unwrap();
         Fixture { dir, zone }
     }
@@ -60,9 +66,17 @@ impl Client {
             .unwrap();
         let stdin = child.stdin.take();
         let stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut client = Client { child, stdin, stdout, next_id: 1 };
-        let init = client.request("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {},
-            "clientInfo": {"name": "cfcp-mcp-tests", "version": "0"}}));
+        let mut client = Client {
+            child,
+            stdin,
+            stdout,
+            next_id: 1,
+        };
+        let init = client.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "cfcp-mcp-tests", "version": "0"}}),
+        );
         assert_eq!(init["result"]["serverInfo"]["name"], "cfcp-mcp", "{init}");
         client.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
         client
@@ -80,7 +94,10 @@ impl Client {
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         loop {
             let mut line = String::new();
-            assert!(self.stdout.read_line(&mut line).unwrap() > 0, "server closed stdout");
+            assert!(
+                self.stdout.read_line(&mut line).unwrap() > 0,
+                "server closed stdout"
+            );
             let message: Value = serde_json::from_str(&line).unwrap();
             if message["id"] == id {
                 return message;
@@ -120,10 +137,18 @@ fn lists_twelve_tools_with_schemas_and_truthful_annotations() {
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
         assert!(tool["description"].as_str().unwrap().len() > 40, "{tool}");
         let a = &tool["annotations"];
-        for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
+        for hint in [
+            "readOnlyHint",
+            "destructiveHint",
+            "idempotentHint",
+            "openWorldHint",
+        ] {
             assert!(a[hint].is_boolean(), "{}: {hint}", tool["name"]);
         }
-        let mutates = matches!(tool["name"].as_str(), Some("dns_record_manage" | "waf_rule_configure" | "threat_intel_integrate"));
+        let mutates = matches!(
+            tool["name"].as_str(),
+            Some("dns_record_manage" | "waf_rule_configure" | "threat_intel_integrate")
+        );
         assert_eq!(a["readOnlyHint"], !mutates, "{}", tool["name"]);
     }
     client.finish();
@@ -145,14 +170,23 @@ fn tool_groups_select_what_is_listed() {
 fn read_call_returns_paged_structured_content() {
     let fixture = Fixture::new();
     let mut client = Client::start(&fixture);
-    let result = client.call("dns_record_manage", json!({"action": "list", "zone": fixture.zone, "limit": 2}));
+    let result = client.call(
+        "dns_record_manage",
+        json!({"action": "list", "zone": fixture.zone, "limit": 2}),
+    );
     assert!(!is_error(&result), "{result}");
     let content = &result["structuredContent"];
     assert_eq!(content["records"].as_array().unwrap().len(), 2);
     let next = content["summary"]["page"]["next_cursor"].clone();
     assert!(next.is_string(), "{content}");
-    let second = client.call("dns_record_manage", json!({"action": "list", "zone": fixture.zone, "limit": 2, "cursor": next}));
-    assert_ne!(second["structuredContent"]["records"][0], content["records"][0]);
+    let second = client.call(
+        "dns_record_manage",
+        json!({"action": "list", "zone": fixture.zone, "limit": 2, "cursor": next}),
+    );
+    assert_ne!(
+        second["structuredContent"]["records"][0],
+        content["records"][0]
+    );
     client.finish();
 }
 
@@ -160,15 +194,24 @@ fn read_call_returns_paged_structured_content() {
 fn mass_delete_is_blocked_and_changes_are_unavailable_offline() {
     let fixture = Fixture::new();
     let mut client = Client::start(&fixture);
-    let result = client.call("dns_record_manage", json!({"action": "delete", "zone": fixture.zone,
-        "record": {"type": "*", "name": "*"}}));
+    let result = client.call(
+        "dns_record_manage",
+        json!({"action": "delete", "zone": fixture.zone,
+        "record": {"type": "*", "name": "*"}}),
+    );
     assert!(is_error(&result), "{result}");
     assert_eq!(result["structuredContent"]["details"]["route"], "block");
     let text = result["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("blocked by Layer0") && text.contains("mass_change"), "{text}");
+    assert!(
+        text.contains("blocked by Layer0") && text.contains("mass_change"),
+        "{text}"
+    );
     // An allowed change still cannot run without the live backend.
-    let result = client.call("threat_intel_integrate", json!({"zone": fixture.zone, "mode": "propose",
-        "indicators": ["192.0.2.9"]}));
+    let result = client.call(
+        "threat_intel_integrate",
+        json!({"zone": fixture.zone, "mode": "propose",
+        "indicators": ["192.0.2.9"]}),
+    );
     assert!(!is_error(&result), "{result}");
     client.finish();
 }
@@ -177,13 +220,22 @@ fn mass_delete_is_blocked_and_changes_are_unavailable_offline() {
 fn injected_txt_record_comes_back_quarantined() {
     let fixture = Fixture::new();
     let mut client = Client::start(&fixture);
-    let result = client.call("dns_record_manage", json!({"action": "get", "zone": fixture.zone,
-        "record": {"id": "txt-injected"}}));
+    let result = client.call(
+        "dns_record_manage",
+        json!({"action": "get", "zone": fixture.zone,
+        "record": {"id": "txt-injected"}}),
+    );
     assert!(!is_error(&result), "{result}");
     let content = &result["structuredContent"];
-    assert_eq!(content["records"][0]["content"], cfcp::tools::quarantine::MARKER);
+    assert_eq!(
+        content["records"][0]["content"],
+        cfcp::tools::quarantine::MARKER
+    );
     assert_eq!(content["quarantined"][0]["pointer"], "/records/0/content");
-    assert!(!result.to_string().contains(INJECTION), "the injected text leaked: {result}");
+    assert!(
+        !result.to_string().contains(INJECTION),
+        "the injected text leaked: {result}"
+    );
     client.finish();
 }
 
@@ -193,9 +245,18 @@ fn unknown_tools_and_wrong_types_are_tool_errors() {
     let mut client = Client::start(&fixture);
     let result = client.call("rm_rf", json!({}));
     assert!(is_error(&result), "{result}");
-    let result = client.call("dns_record_manage", json!({"action": "list", "zone": fixture.zone, "limit": "ten"}));
+    let result = client.call(
+        "dns_record_manage",
+        json!({"action": "list", "zone": fixture.zone, "limit": "ten"}),
+    );
     assert!(is_error(&result), "{result}");
-    assert!(result["content"][0]["text"].as_str().unwrap().contains("arguments.limit"), "{result}");
+    assert!(
+        result["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("arguments.limit"),
+        "{result}"
+    );
     let result = client.call("threat_assess", json!({"indicator": 42}));
     assert!(is_error(&result), "{result}");
     client.finish();
@@ -214,8 +275,14 @@ fn audit_log_verifies_with_each_decision_before_its_outcome() {
     let fixture = Fixture::new();
     let mut client = Client::start(&fixture);
     let calls = [
-        ("dns_record_manage", json!({"action": "list", "zone": fixture.zone})),
-        ("dns_record_manage", json!({"action": "delete", "zone": fixture.zone, "record": {"type": "*", "name": "*"}})),
+        (
+            "dns_record_manage",
+            json!({"action": "list", "zone": fixture.zone}),
+        ),
+        (
+            "dns_record_manage",
+            json!({"action": "delete", "zone": fixture.zone, "record": {"type": "*", "name": "*"}}),
+        ),
         ("threat_assess", json!({"indicator": "AS14061"})),
         ("no_such_tool", json!({})),
     ];
@@ -234,7 +301,10 @@ fn audit_log_verifies_with_each_decision_before_its_outcome() {
     assert_eq!(outcomes.len(), calls.len());
     for (decision, (tool, _)) in decisions.iter().zip(&calls) {
         assert_eq!(decision["request"]["tool"], *tool);
-        let outcome = outcomes.iter().find(|o| o["decision_seq"] == decision["seq"]).unwrap();
+        let outcome = outcomes
+            .iter()
+            .find(|o| o["decision_seq"] == decision["seq"])
+            .unwrap();
         assert!(outcome["seq"].as_u64() > decision["seq"].as_u64());
     }
     assert_eq!(decisions[1]["route"]["route"], "block");
@@ -246,8 +316,15 @@ fn self_test_exits_zero_and_reports() {
     let fixture = Fixture::new();
     let out = fixture.command().arg("--self-test").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("tools/list: 12 of 12 tools") && text.contains("healthy"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("tools/list: 12 of 12 tools") && text.contains("healthy"),
+        "{text}"
+    );
     let missing = Command::new(env!("CARGO_BIN_EXE_cfcp-mcp"))
         .args(["--self-test", "--snapshot", "/nonexistent/snapshot.json"])
         .current_dir(fixture.dir.path())

@@ -49,7 +49,9 @@ pub struct Backend<'a> {
 /// ```
 pub fn call(backend: &Backend<'_>, name: &str, arguments: &Value) -> Result<Value, String> {
     let Some(spec) = tool(name) else {
-        return Err(format!("unknown tool {name:?}: call tools/list for the tools this server offers"));
+        return Err(format!(
+            "unknown tool {name:?}: call tools/list for the tools this server offers"
+        ));
     };
     let problems = check_arguments(spec, arguments);
     if !problems.is_empty() {
@@ -90,7 +92,11 @@ pub fn call(backend: &Backend<'_>, name: &str, arguments: &Value) -> Result<Valu
                 Value::String(text) => json!({"kind": "query", "text": text}),
                 other => other.clone(),
             };
-            Ok(to_value(&backend.layer0.decide(&request, backend.context, Some(backend.snapshot))))
+            Ok(to_value(&backend.layer0.decide(
+                &request,
+                backend.context,
+                Some(backend.snapshot),
+            )))
         }
         "routing_decide" => routing(backend, arguments),
         "threat_assess" => {
@@ -122,7 +128,12 @@ fn known_zone<'a>(backend: &Backend<'_>, arguments: &'a Value) -> Result<&'a str
     if backend.snapshot.zone(zone).is_some() {
         Ok(zone)
     } else {
-        let names: Vec<&str> = backend.snapshot.zones.iter().map(|z| z.zone.name.as_str()).collect();
+        let names: Vec<&str> = backend
+            .snapshot
+            .zones
+            .iter()
+            .map(|z| z.zone.name.as_str())
+            .collect();
         Err(format!(
             "arguments.zone: {zone:?} is not a zone this server serves (zones: {})",
             names.join(", ")
@@ -137,7 +148,7 @@ fn dns_read(backend: &Backend<'_>, arguments: &Value, action: &str) -> Result<Va
     let wanted = |field: &str, actual: &str| {
         filter[field]
             .as_str()
-            .is_none_or_compat(|w| w.eq_ignore_ascii_case(actual))
+            .map_or(true, |w| w.eq_ignore_ascii_case(actual))
     };
     let records: Vec<Value> = z
         .dns_records
@@ -154,20 +165,6 @@ fn dns_read(backend: &Backend<'_>, arguments: &Value, action: &str) -> Result<Va
     }
     let page = paginate(records, arguments)?;
     Ok(json!({"summary": {"zone": zone, "page": page.summary()}, "records": page.items}))
-}
-
-/// `Option::is_none_or` arrived after the MSRV.
-trait IsNoneOrCompat<T> {
-    fn is_none_or_compat(self, f: impl FnOnce(T) -> bool) -> bool;
-}
-
-impl<T> IsNoneOrCompat<T> for Option<T> {
-    fn is_none_or_compat(self, f: impl FnOnce(T) -> bool) -> bool {
-        match self {
-            None => true,
-            Some(v) => f(v),
-        }
-    }
 }
 
 fn waf_list(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
@@ -193,10 +190,12 @@ fn waf_list(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
 
 fn waf_validate(arguments: &Value) -> Result<Value, String> {
     let expression = arguments["rule"]["expression"].as_str().unwrap_or_default();
-    Ok(match rules::validate(expression, rules::ExpressionKind::Filter) {
-        Ok(()) => json!({"valid": true}),
-        Err(e) => json!({"valid": false, "error": e.to_string()}),
-    })
+    Ok(
+        match rules::validate(expression, rules::ExpressionKind::Filter) {
+            Ok(()) => json!({"valid": true}),
+            Err(e) => json!({"valid": false, "error": e.to_string()}),
+        },
+    )
 }
 
 fn waf_simulate(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
@@ -208,9 +207,11 @@ fn waf_simulate(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Strin
         Some(v) => serde_json::from_value(v.clone()).map_err(|e| format!("arguments.request: {e}"))?,
     };
     let expression = arguments["rule"]["expression"].as_str().unwrap_or_default();
-    let filter = rules::parse_filter(expression).map_err(|e| format!("arguments.rule.expression: {e}"))?;
+    let filter =
+        rules::parse_filter(expression).map_err(|e| format!("arguments.rule.expression: {e}"))?;
     let lists = waf::lists_from_snapshot(backend.snapshot);
-    let trace = waf::simulate(backend.snapshot, zone, &request, &lists).map_err(|e| e.to_string())?;
+    let trace =
+        waf::simulate(backend.snapshot, zone, &request, &lists).map_err(|e| e.to_string())?;
     Ok(json!({
         "summary": {"rule_matches": filter.matches(&request, &lists),
                     "zone_final_action": to_value(&trace.final_action)},
@@ -220,15 +221,14 @@ fn waf_simulate(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Strin
 
 fn tunnel_health(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
     let account_id = arguments["account_id"].as_str().unwrap_or_default();
-    let account = backend
-        .snapshot
-        .account(account_id)
-        .ok_or_else(|| format!("arguments.account_id: no account {account_id:?} in the snapshot"))?;
+    let account = backend.snapshot.account(account_id).ok_or_else(|| {
+        format!("arguments.account_id: no account {account_id:?} in the snapshot")
+    })?;
     let only = arguments["tunnel_id"].as_str();
     let tunnels: Vec<Value> = account
         .tunnels
         .iter()
-        .filter(|t| only.is_none_or_compat(|id| id == t.tunnel.id))
+        .filter(|t| only.map_or(true, |id| id == t.tunnel.id))
         .map(|t| {
             let target = format!("{}.cfargotunnel.com", t.tunnel.id);
             let connections: usize = t
@@ -267,10 +267,14 @@ fn tunnel_health(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Stri
         })
         .collect();
     if let (Some(id), true) = (only, tunnels.is_empty()) {
-        return Err(format!("arguments.tunnel_id: no tunnel {id:?} in account {account_id}"));
+        return Err(format!(
+            "arguments.tunnel_id: no tunnel {id:?} in account {account_id}"
+        ));
     }
     let page = paginate(tunnels, arguments)?;
-    Ok(json!({"summary": {"account_id": account_id, "page": page.summary()}, "tunnels": page.items}))
+    Ok(
+        json!({"summary": {"account_id": account_id, "page": page.summary()}, "tunnels": page.items}),
+    )
 }
 
 fn compliance_map(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
@@ -305,7 +309,10 @@ fn threat_intel(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Strin
                 .unwrap_or("plain")
                 .parse()
                 .map_err(|e| format!("arguments.feed.format: {e}"))?;
-            (format, feed["content"].as_str().unwrap_or_default().to_owned())
+            (
+                format,
+                feed["content"].as_str().unwrap_or_default().to_owned(),
+            )
         }
         (_, Value::Array(items)) => {
             let lines: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
@@ -314,7 +321,12 @@ fn threat_intel(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Strin
         _ => return Err("arguments: needs `feed` or `indicators`".into()),
     };
     let feed = intel::parse_feed(format, &text, backend.now);
-    let normalised = intel::normalise(&feed.indicators, backend.snapshot, Some(zone), &Default::default());
+    let normalised = intel::normalise(
+        &feed.indicators,
+        backend.snapshot,
+        Some(zone),
+        &Default::default(),
+    );
     let options = intel::ProposeOptions::new(intel::ProposeOptions::default_list_name(format));
     let proposal = intel::propose(&normalised, backend.snapshot, Some(zone), &options)
         .map_err(|e| e.to_string())?;
@@ -336,15 +348,19 @@ fn threat_intel(backend: &Backend<'_>, arguments: &Value) -> Result<Value, Strin
 }
 
 fn routing(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
-    let classification: Classification = serde_json::from_value(arguments["classification"].clone())
-        .map_err(|e| format!("arguments.classification: {e} (pass a classification as security_classify returns it)"))?;
+    const HINT: &str = "pass a classification as security_classify returns it";
+    let classification: Classification =
+        serde_json::from_value(arguments["classification"].clone())
+            .map_err(|e| format!("arguments.classification: {e} ({HINT})"))?;
     let context = match arguments.get("context") {
         None | Some(Value::Null) => backend.context.clone(),
         Some(v) => {
             let mut ctx = Context::from_value(v).map_err(|e| format!("arguments.context: {e}"))?;
             // The caller may narrow the server's context, never widen it or approve itself.
             ctx.approved = false;
-            ctx.zones_allowed.retain(|z| backend.context.zones_allowed.is_empty() || backend.context.zone_allowed(z));
+            ctx.zones_allowed.retain(|z| {
+                backend.context.zones_allowed.is_empty() || backend.context.zone_allowed(z)
+            });
             ctx.scopes.retain(|s| backend.context.has_scope(s));
             ctx
         }
@@ -355,7 +371,10 @@ fn routing(backend: &Backend<'_>, arguments: &Value) -> Result<Value, String> {
         arguments: Value::Object(Map::new()),
         text: None,
     };
-    let decision = backend.layer0.policy().route(&classification, &request, &context);
+    let decision = backend
+        .layer0
+        .policy()
+        .route(&classification, &request, &context);
     Ok(to_value(&decision))
 }
 

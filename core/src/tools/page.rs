@@ -109,7 +109,11 @@ mod tests {
                 .unwrap_err()
                 .starts_with("arguments.limit"));
         }
-        for args in [json!({"cursor": 5}), json!({"cursor": "o:9"}), json!({"cursor": "x"})] {
+        for args in [
+            json!({"cursor": 5}),
+            json!({"cursor": "o:9"}),
+            json!({"cursor": "x"}),
+        ] {
             assert!(paginate(vec![1], &args)
                 .unwrap_err()
                 .starts_with("arguments.cursor"));

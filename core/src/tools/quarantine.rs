@@ -40,7 +40,12 @@ pub struct Quarantined {
 /// assert_eq!(result["records"][1]["content"], MARKER);
 /// assert_eq!(result["records"][0]["content"], "v=spf1 -all");
 /// ```
-pub fn quarantine(result: &mut Value, tool: &str, layer0: &Layer0, ctx: &Context) -> Vec<Quarantined> {
+pub fn quarantine(
+    result: &mut Value,
+    tool: &str,
+    layer0: &Layer0,
+    ctx: &Context,
+) -> Vec<Quarantined> {
     let mut found = Vec::new();
     walk(result, String::new(), tool, layer0, ctx, &mut found);
     found
@@ -100,11 +105,19 @@ mod tests {
             "name": injected,
             "rules": [{"rule": {"description": injected, "expression": "ip.src eq 192.0.2.1"}}]
         });
-        let q = quarantine(&mut result, "waf_rule_configure", &Layer0::default(), &Context::default());
+        let q = quarantine(
+            &mut result,
+            "waf_rule_configure",
+            &Layer0::default(),
+            &Context::default(),
+        );
         let pointers: Vec<&str> = q.iter().map(|q| q.pointer.as_str()).collect();
         assert_eq!(pointers, ["/rules/0/rule/description"]);
         assert!(q[0].flags.iter().any(|f| f == "prompt_injection"));
-        assert_eq!(result["name"], injected, "a name is not free text and stays");
+        assert_eq!(
+            result["name"], injected,
+            "a name is not free text and stays"
+        );
         assert_eq!(result["rules"][0]["rule"]["description"], MARKER);
     }
 
@@ -113,7 +126,13 @@ mod tests {
         let mut result = json!({"records": [{"content": "google-site-verification=abc123"},
                                              {"comment": "managed by terraform"}]});
         let before = result.clone();
-        assert!(quarantine(&mut result, "dns_record_manage", &Layer0::default(), &Context::default()).is_empty());
+        assert!(quarantine(
+            &mut result,
+            "dns_record_manage",
+            &Layer0::default(),
+            &Context::default()
+        )
+        .is_empty());
         assert_eq!(result, before);
     }
 }

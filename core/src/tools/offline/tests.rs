@@ -31,9 +31,13 @@ fn read_call(name: &str, zone: &str, account: &str) -> Value {
                                        "rule": {"expression": "ip.src eq 192.0.2.1"}}),
         "tunnel_health_check" => json!({"account_id": account}),
         "zone_analytics_query" => json!({"zone": zone}),
-        "threat_intel_integrate" => json!({"zone": zone, "indicators": ["192.0.2.7", "198.51.100.0/24"]}),
+        "threat_intel_integrate" => {
+            json!({"zone": zone, "indicators": ["192.0.2.7", "198.51.100.0/24"]})
+        }
         "security_classify" => json!({"request": "list the dns records of example.com"}),
-        "routing_decide" => json!({"classification": {"intent": "read", "flags": [], "risk": 0, "evidence": []}}),
+        "routing_decide" => {
+            json!({"classification": {"intent": "read", "flags": [], "risk": 0, "evidence": []}})
+        }
         "threat_assess" => json!({"indicator": "AS14061"}),
         "decision_support" => json!({"question": "Which zone should I fix first?"}),
         _ => json!({"zone": zone}),
@@ -59,12 +63,25 @@ fn every_read_answers_from_the_snapshot_and_only_analytics_needs_live() {
 fn changes_are_refused_offline() {
     with_backend(|backend, zone, _| {
         let calls = [
-            ("dns_record_manage", json!({"action": "delete", "zone": zone, "record": {"id": "x"}})),
-            ("waf_rule_configure", json!({"action": "disable", "zone": zone, "rule": {"id": "x"}})),
-            ("threat_intel_integrate", json!({"zone": zone, "mode": "apply", "indicators": ["192.0.2.1"]})),
+            (
+                "dns_record_manage",
+                json!({"action": "delete", "zone": zone, "record": {"id": "x"}}),
+            ),
+            (
+                "waf_rule_configure",
+                json!({"action": "disable", "zone": zone, "rule": {"id": "x"}}),
+            ),
+            (
+                "threat_intel_integrate",
+                json!({"zone": zone, "mode": "apply", "indicators": ["192.0.2.1"]}),
+            ),
         ];
         for (name, args) in calls {
-            assert_eq!(call(backend, name, &args).unwrap_err(), UNAVAILABLE_OFFLINE, "{name}");
+            assert_eq!(
+                call(backend, name, &args).unwrap_err(),
+                UNAVAILABLE_OFFLINE,
+                "{name}"
+            );
         }
     });
 }
@@ -73,12 +90,26 @@ fn changes_are_refused_offline() {
 fn dns_list_filters_and_pages_the_zone_records() {
     with_backend(|backend, zone, _| {
         let z = backend.snapshot.zone(zone).unwrap();
-        let all = call(backend, "dns_record_manage", &json!({"action": "list", "zone": zone})).unwrap();
+        let all = call(
+            backend,
+            "dns_record_manage",
+            &json!({"action": "list", "zone": zone}),
+        )
+        .unwrap();
         assert_eq!(all["summary"]["page"]["total"], z.dns_records.len());
         let first = &z.dns_records[0];
-        let of_type = z.dns_records.iter().filter(|r| r.record_type == first.record_type).count();
-        let filtered = call(backend, "dns_record_manage", &json!({"action": "list", "zone": zone,
-            "record": {"type": first.record_type.as_str()}, "limit": 1})).unwrap();
+        let of_type = z
+            .dns_records
+            .iter()
+            .filter(|r| r.record_type == first.record_type)
+            .count();
+        let filtered = call(
+            backend,
+            "dns_record_manage",
+            &json!({"action": "list", "zone": zone,
+            "record": {"type": first.record_type.as_str()}, "limit": 1}),
+        )
+        .unwrap();
         assert_eq!(filtered["summary"]["page"]["total"], of_type);
         assert_eq!(filtered["records"].as_array().unwrap().len(), 1);
         assert_eq!(filtered["records"][0]["type"], first.record_type.as_str());
@@ -88,9 +119,19 @@ fn dns_list_filters_and_pages_the_zone_records() {
 #[test]
 fn bad_arguments_and_unknown_zones_and_tools_say_what_is_wrong() {
     with_backend(|backend, _, _| {
-        let e = call(backend, "dns_record_manage", &json!({"action": "list", "zone": 7})).unwrap_err();
+        let e = call(
+            backend,
+            "dns_record_manage",
+            &json!({"action": "list", "zone": 7}),
+        )
+        .unwrap_err();
         assert!(e.contains("arguments.zone: expected a string"), "{e}");
-        let e = call(backend, "dns_record_manage", &json!({"action": "list", "zone": "nope.example"})).unwrap_err();
+        let e = call(
+            backend,
+            "dns_record_manage",
+            &json!({"action": "list", "zone": "nope.example"}),
+        )
+        .unwrap_err();
         assert!(e.contains("not a zone this server serves"), "{e}");
         let e = call(backend, "rm_rf", &json!({})).unwrap_err();
         assert!(e.starts_with("unknown tool"), "{e}");
