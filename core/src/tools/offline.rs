@@ -42,7 +42,7 @@ pub struct Backend<'a> {
 /// let backend = Backend { snapshot: &snapshot, layer0: &Layer0::default(),
 ///                         context: &Context::default(), now: snapshot.taken_at.to_datetime() };
 /// let list = call(&backend, "dns_record_manage", &serde_json::json!({"action": "list", "zone": zone, "limit": 1})).unwrap();
-/// assert_eq!(list["summary"]["returned"], 1);
+/// assert_eq!(list["summary"]["page"]["returned"], 1);
 /// let create = serde_json::json!({"action": "create", "zone": zone,
 ///     "record": {"type": "A", "name": "x", "content": "192.0.2.1"}});
 /// assert_eq!(call(&backend, "dns_record_manage", &create).unwrap_err(), UNAVAILABLE_OFFLINE);
