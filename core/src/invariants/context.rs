@@ -20,11 +20,20 @@ pub type ZoneRecords<'a> = Vec<(&'a ZoneSnapshot, &'a DnsRecord)>;
 pub struct SnapshotIndex<'a> {
     snapshot: &'a Snapshot,
     tunnels: OnceCell<HashMap<Cow<'a, str>, (&'a AccountSnapshot, &'a TunnelSnapshot)>>,
-    /// Every record, ordered by lowercase name (then snapshot order): a sorted list costs 16
-    /// bytes a record where a map of lists cost over 100, and it is read by binary search.
-    records_by_name: OnceCell<ZoneRecords<'a>>,
+    /// Every record with a hash of its lowercase name, ordered by hash (then snapshot order):
+    /// 24 bytes a record where a map of lists cost over 100, built by sorting integers, and
+    /// read by binary search.
+    records_by_name: OnceCell<Vec<(u64, &'a ZoneSnapshot, &'a DnsRecord)>>,
     proxied_addresses: OnceCell<HashMap<IpAddr, ZoneRecords<'a>>>,
     zones_by_name: OnceCell<HashMap<Cow<'a, str>, &'a ZoneSnapshot>>,
+}
+
+/// FNV-1a of `bytes`: fixed (a run is deterministic) and cheap; equal hashes are compared by
+/// name anyway.
+fn name_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The bytes of `text` in ASCII lowercase, without allocating.
@@ -67,25 +76,33 @@ impl<'a> SnapshotIndex<'a> {
         })
     }
 
-    /// The DNS records, across zones, whose lowercase name is `name` (in snapshot order); empty
-    /// when there are none.
-    pub fn records_named(&self, name: &str) -> &[(&'a ZoneSnapshot, &'a DnsRecord)] {
+    /// The DNS records, across zones, whose lowercase name is `name`, in snapshot order.
+    pub fn records_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = (&'a ZoneSnapshot, &'a DnsRecord)> + 's {
         let records = self.records_by_name.get_or_init(|| {
             let snapshot: &'a Snapshot = self.snapshot;
             let count = snapshot.zones.iter().map(|z| z.dns_records.len()).sum();
             let mut records = Vec::with_capacity(count);
             for zone in &snapshot.zones {
-                records.extend(zone.dns_records.iter().map(|record| (zone, record)));
+                records.extend(
+                    zone.dns_records
+                        .iter()
+                        .map(|record| (name_hash(lowercase_bytes(&record.name)), zone, record)),
+                );
             }
             // Stable: records of one name stay in snapshot order.
-            records
-                .sort_by(|(_, a), (_, b)| lowercase_bytes(&a.name).cmp(lowercase_bytes(&b.name)));
+            records.sort_by_key(|(hash, _, _)| *hash);
             records
         });
-        let start = records.partition_point(|(_, r)| lowercase_bytes(&r.name).lt(name.bytes()));
-        let len =
-            records[start..].partition_point(|(_, r)| lowercase_bytes(&r.name).eq(name.bytes()));
-        &records[start..start + len]
+        let hash = name_hash(name.bytes());
+        let start = records.partition_point(|(h, _, _)| *h < hash);
+        records[start..]
+            .iter()
+            .take_while(move |(h, _, _)| *h == hash)
+            .filter(move |(_, _, r)| lowercase_bytes(&r.name).eq(name.bytes()))
+            .map(|(_, zone, record)| (*zone, *record))
     }
 
     /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
@@ -258,12 +275,17 @@ impl<'a> ZoneContext<'a> {
 
 /// A record's finding id (Cloudflare's, or type and name when it has none) and name.
 fn record_names(record: &DnsRecord) -> (SharedStr, SharedStr) {
-    let name = format!("{} {}", record.record_type, record.name);
+    let kind = record.record_type.as_str();
+    let mut name = String::with_capacity(kind.len() + 1 + record.name.len());
+    name.push_str(kind);
+    name.push(' ');
+    name.push_str(&record.name);
+    let name = SharedStr::from(name);
     let id = match record.id.get() {
         Some(id) => SharedStr::from(id),
-        None => SharedStr::from(name.as_str()),
+        None => name.clone(),
     };
-    (id, name.into())
+    (id, name)
 }
 
 /// An account-level check's view.
@@ -331,5 +353,64 @@ impl Evaluation {
         } else {
             self.fail(resource, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        Snapshot::from_json_str(
+            r#"{"format":"cfcp.snapshot/v1","taken_at":"2026-11-01T12:00:00Z","source":{"kind":"file"},
+            "accounts":[],"gaps":[],"zones":[
+              {"zone":{"id":"za","name":"a.example"},"dns_records":[
+                {"id":"1","name":"WWW.a.example","type":"A","content":"203.0.113.1"},
+                {"id":"2","name":"mail.a.example","type":"A","content":"203.0.113.2"},
+                {"id":"3","name":"www.a.example","type":"AAAA","content":"2001:db8::1"}]},
+              {"zone":{"id":"zb","name":"b.example"},"dns_records":[
+                {"id":"4","name":"www.a.example","type":"NS","content":"ns.b.example"}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn ids(index: &SnapshotIndex<'_>, name: &str) -> Vec<String> {
+        index
+            .records_named(name)
+            .map(|(zone, record)| format!("{}:{}", zone.zone.id, record.id.as_deref().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn records_by_lowercase_name_in_snapshot_order() {
+        let snapshot = snapshot();
+        let index = SnapshotIndex::build(&snapshot);
+        assert_eq!(ids(&index, "www.a.example"), ["za:1", "za:3", "zb:4"]);
+        assert_eq!(ids(&index, "mail.a.example"), ["za:2"]);
+        assert!(ids(&index, "nope.a.example").is_empty());
+        assert!(ids(&index, "").is_empty());
+        // Names are lowercased; the name asked for is taken as given (callers lowercase it).
+        assert!(ids(&index, "WWW.a.example").is_empty());
+    }
+
+    #[test]
+    fn a_zone_names_each_record_once_for_all_its_checks() {
+        let snapshot = snapshot();
+        let index = SnapshotIndex::build(&snapshot);
+        let zone = &snapshot.zones[0];
+        let ctx = ZoneContext::new(&snapshot, zone, &index);
+        let (a, b) = (
+            ctx.record_resource(&zone.dns_records[1]),
+            ctx.record_resource(&zone.dns_records[1]),
+        );
+        assert_eq!(a.name, "A mail.a.example");
+        assert!(std::ptr::eq(a.id.as_str(), b.id.as_str()));
+        assert!(std::ptr::eq(a.name.as_str(), b.name.as_str()));
+        // A record of another zone is named too, just not remembered.
+        let other = &snapshot.zones[1].dns_records[0];
+        let (c, d) = (ctx.record_resource(other), ctx.record_resource(other));
+        assert_eq!((c.id.as_str(), c.name.as_str()), ("4", "NS www.a.example"));
+        assert!(!std::ptr::eq(c.name.as_str(), d.name.as_str()));
+        assert_eq!(c.zone.as_deref(), Some("a.example"));
     }
 }

@@ -154,12 +154,65 @@ impl RawJson {
         serde_json::from_str(&self.0).unwrap_or(Value::Null)
     }
 
-    /// The member `key` when the value is an object that has it.
+    /// The member `key` when the value is an object that has it (the last one if repeated, as
+    /// parsing into a `Value` keeps). Only that member is built; the others are skipped.
     pub fn get(&self, key: &str) -> Option<Value> {
-        match self.to_value() {
-            Value::Object(mut members) => members.remove(key),
-            _ => None,
+        let mut de = serde_json::Deserializer::from_str(&self.0);
+        de::Deserializer::deserialize_any(&mut de, MemberVisitor { key }).unwrap_or(None)
+    }
+}
+
+/// Finds one member of an object, skipping the rest without building them.
+struct MemberVisitor<'k> {
+    key: &'k str,
+}
+
+impl<'de> Visitor<'de> for MemberVisitor<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Option<Value>, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == self.key {
+                found = Some(map.next_value()?);
+            } else {
+                map.next_value::<de::IgnoredAny>()?;
+            }
         }
+        Ok(found)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<Value>, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Value>, E> {
+        Ok(None)
     }
 }
 
@@ -460,6 +513,10 @@ mod tests {
         assert_eq!(data.get("tag"), Some(json!("issue")));
         assert_eq!(data.get("value"), None);
         assert_eq!(RawJson::from(json!([1])).get("tag"), None);
+        assert_eq!(RawJson::from(json!("tag")).get("tag"), None);
+        let repeated: WithData =
+            serde_json::from_str(r#"{"data":{"t\u0061g":1,"x":[{"tag":0}],"tag":2}}"#).unwrap();
+        assert_eq!(repeated.data.get().unwrap().get("tag"), Some(json!(2)));
         assert_eq!(*data, RawJson::from(json!({"tag": "issue"})));
     }
 

@@ -212,6 +212,25 @@ fn main() -> Result<(), String> {
         println!("{:.2} ms per run", started.elapsed().as_secs_f64() * 50.0);
         return Ok(());
     }
+    if args.first().map(String::as_str) == Some("--per-check") {
+        let bytes = std::fs::read(&args[1]).map_err(|e| e.to_string())?;
+        let snapshot = Snapshot::from_json_slice(&bytes).map_err(|e| e.to_string())?;
+        drop(bytes);
+        for check in invariants::catalog::all() {
+            let config = Config {
+                checks: vec![check.id.to_owned()],
+                ..Config::default()
+            };
+            let started = Instant::now();
+            let n = invariants::run(&snapshot, &config).findings.len();
+            println!(
+                "{:45} {:8.1} ms {n}",
+                check.id,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        return Ok(());
+    }
     if args.first().map(String::as_str) == Some("--findings") {
         return findings_by_check(Path::new(args.get(1).ok_or("--findings needs a file")?));
     }

@@ -458,7 +458,7 @@ fn owning_zone<'a>(ctx: &ZoneContext<'a>, name: &str) -> Option<&'a ZoneSnapshot
 }
 
 fn has_records(ctx: &ZoneContext<'_>, name: &str) -> bool {
-    !ctx.index.records_named(name).is_empty()
+    ctx.index.records_named(name).next().is_some()
 }
 
 /// Whether `target`, inside the snapshot zone `zone`, resolves to something the zone publishes.
@@ -473,8 +473,7 @@ fn exists_in_zone(ctx: &ZoneContext<'_>, zone: &ZoneSnapshot, target: &str) -> O
         let delegated = ctx
             .index
             .records_named(name)
-            .iter()
-            .any(|(z, r)| std::ptr::eq(*z, zone) && r.record_type == RecordType::Ns);
+            .any(|(z, r)| std::ptr::eq(z, zone) && r.record_type == RecordType::Ns);
         if delegated {
             return Some(format!("is delegated by NS at {name}"));
         }

@@ -794,7 +794,6 @@ fn count_into(ctx: &ZoneContext<'_>, text: &str, tally: &mut LookupCount, path: 
         let nested: Vec<String> = ctx
             .index
             .records_named(&target)
-            .iter()
             .filter_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)))
             .collect();
         match nested.first() {
@@ -874,7 +873,6 @@ fn all_verdict(ctx: &ZoneContext<'_>, name: &str, text: &str, depth: usize) -> (
                 let nested = ctx
                     .index
                     .records_named(&target)
-                    .iter()
                     .find_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)));
                 match nested {
                     Some(nested) if depth < 10 && target != name => {
