@@ -161,7 +161,8 @@ mod tests {
         assert_eq!("b.example", text);
         assert_eq!(text, String::from("b.example"));
         assert_eq!(String::from("b.example"), text);
-        assert!(SharedStr::from("a") < text);
+        let earlier = SharedStr::from("a");
+        assert!(earlier < text);
         assert_eq!(format!("{text} {text:?}"), "b.example \"b.example\"");
         assert_eq!(String::from(text.clone()), "b.example");
         assert!(text.ends_with(".example"));
