@@ -112,10 +112,10 @@ fn empty_and_hostile_reports_validate() {
         message: "TXT \"v=spf1 %{garbage}\" \\ |".into(),
         remediation: Remediation {
             text: "".into(),
-            terraform: String::new(),
-            api: String::new(),
+            terraform: "".into(),
+            api: "".into(),
         },
-        compliance: vec![],
+        compliance: vec![].into(),
     };
     let validator = validator();
     for report in [Report::new(0, vec![]), Report::new(1, vec![hostile])] {

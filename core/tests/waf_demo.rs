@@ -172,11 +172,11 @@ fn findings_are_shaped_like_invariant_findings() {
     for f in &all {
         assert!(f.check_id.starts_with("waf_"), "{}", f.check_id);
         assert_eq!(f.status, Status::Fail);
-        assert!(matches!(f.resource.kind.as_str(), "rule" | "zone"));
+        assert!(matches!(f.resource.kind.as_ref(), "rule" | "zone"));
         assert!(f.resource.zone.is_some());
         assert!(!f.remediation.text.is_empty());
         assert!(!f.compliance.is_empty(), "{}", f.check_id);
-        for r in &f.compliance {
+        for r in f.compliance.iter() {
             assert!(cfcp::compliance::control_for_reference(r).is_some(), "{r}");
         }
         if f.resource.kind == "rule" {
@@ -549,7 +549,7 @@ fn a_thousand_rules_are_analysed_with_the_right_results() {
             .findings
             .iter()
             .filter(|f| f.check_id == check)
-            .map(|f| f.resource.id.clone())
+            .map(|f| f.resource.id.to_string())
             .collect();
         ids.sort();
         ids

@@ -136,8 +136,8 @@ fn finding(check_id: &str, status: Status, resource: &str, compliance: &[&str]) 
         message: "m".into(),
         remediation: Remediation {
             text: "".into(),
-            terraform: String::new(),
-            api: String::new(),
+            terraform: "".into(),
+            api: "".into(),
         },
         compliance: compliance.iter().map(|c| (*c).to_owned().into()).collect(),
     }

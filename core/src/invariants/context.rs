@@ -2,11 +2,11 @@
 //! per run so that no check has to scan the snapshot again.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::{Resource, Status};
+use super::{Resource, SharedStr, Status, Text};
 use crate::snapshot::{
     AccountSnapshot, DnsRecord, RecordType, Rule, Ruleset, Snapshot, TunnelSnapshot, ZoneSnapshot,
 };
@@ -20,9 +20,25 @@ pub type ZoneRecords<'a> = Vec<(&'a ZoneSnapshot, &'a DnsRecord)>;
 pub struct SnapshotIndex<'a> {
     snapshot: &'a Snapshot,
     tunnels: OnceCell<HashMap<Cow<'a, str>, (&'a AccountSnapshot, &'a TunnelSnapshot)>>,
-    records_by_name: OnceCell<HashMap<Cow<'a, str>, ZoneRecords<'a>>>,
+    /// Every record with a hash of its lowercase name, ordered by hash (then snapshot order):
+    /// 24 bytes a record where a map of lists cost over 100, built by sorting integers, and
+    /// read by binary search.
+    records_by_name: OnceCell<Vec<(u64, &'a ZoneSnapshot, &'a DnsRecord)>>,
     proxied_addresses: OnceCell<HashMap<IpAddr, ZoneRecords<'a>>>,
     zones_by_name: OnceCell<HashMap<Cow<'a, str>, &'a ZoneSnapshot>>,
+}
+
+/// FNV-1a of `bytes`: fixed (a run is deterministic) and cheap; equal hashes are compared by
+/// name anyway.
+fn name_hash(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The bytes of `text` in ASCII lowercase, without allocating.
+fn lowercase_bytes(text: &str) -> impl Iterator<Item = u8> + '_ {
+    text.bytes().map(|b| b.to_ascii_lowercase())
 }
 
 /// `text` in lowercase, borrowed when it already is.
@@ -60,21 +76,33 @@ impl<'a> SnapshotIndex<'a> {
         })
     }
 
-    /// DNS records by lowercase name, across zones.
-    pub fn records_by_name(&self) -> &HashMap<Cow<'a, str>, ZoneRecords<'a>> {
-        self.records_by_name.get_or_init(|| {
+    /// The DNS records, across zones, whose lowercase name is `name`, in snapshot order.
+    pub fn records_named<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = (&'a ZoneSnapshot, &'a DnsRecord)> + 's {
+        let records = self.records_by_name.get_or_init(|| {
             let snapshot: &'a Snapshot = self.snapshot;
             let count = snapshot.zones.iter().map(|z| z.dns_records.len()).sum();
-            let mut map: HashMap<Cow<'a, str>, Vec<_>> = HashMap::with_capacity(count);
+            let mut records = Vec::with_capacity(count);
             for zone in &snapshot.zones {
-                for record in &zone.dns_records {
-                    map.entry(lowercase(&record.name))
-                        .or_default()
-                        .push((zone, record));
-                }
+                records.extend(
+                    zone.dns_records
+                        .iter()
+                        .map(|record| (name_hash(lowercase_bytes(&record.name)), zone, record)),
+                );
             }
-            map
-        })
+            // Stable: records of one name stay in snapshot order.
+            records.sort_by_key(|(hash, _, _)| *hash);
+            records
+        });
+        let hash = name_hash(name.bytes());
+        let start = records.partition_point(|(h, _, _)| *h < hash);
+        records[start..]
+            .iter()
+            .take_while(move |(h, _, _)| *h == hash)
+            .filter(move |(_, _, r)| lowercase_bytes(&r.name).eq(name.bytes()))
+            .map(|(_, zone, record)| (*zone, *record))
     }
 
     /// Addresses of proxied A/AAAA records, across zones: an unproxied record with one of these
@@ -129,31 +157,75 @@ pub struct ZoneContext<'a> {
     pub zone: &'a ZoneSnapshot,
     /// Shared lookups.
     pub index: &'a SnapshotIndex<'a>,
+    /// The zone's name and id, shared by all its findings.
+    zone_name: SharedStr,
+    zone_id: SharedStr,
+    /// Each record's `(id, name)` once some check has named it, by position in `dns_records`:
+    /// the zone's checks then share them instead of each formatting its own.
+    records: RefCell<Vec<Option<(SharedStr, SharedStr)>>>,
 }
 
-impl ZoneContext<'_> {
+impl<'a> ZoneContext<'a> {
+    /// The view of `zone`, one per zone and run: every check of the zone shares its strings.
+    pub(crate) fn new(
+        snapshot: &'a Snapshot,
+        zone: &'a ZoneSnapshot,
+        index: &'a SnapshotIndex<'a>,
+    ) -> Self {
+        ZoneContext {
+            snapshot,
+            zone,
+            index,
+            zone_name: SharedStr::from(&zone.zone.name),
+            zone_id: SharedStr::from(&zone.zone.id),
+            records: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The zone's name, shared.
+    pub fn zone_name(&self) -> &SharedStr {
+        &self.zone_name
+    }
+
     /// The zone as a finding's resource.
     pub fn zone_resource(&self) -> Resource {
         Resource {
-            kind: "zone".to_owned(),
-            id: self.zone.zone.id.clone(),
-            name: self.zone.zone.name.clone(),
-            zone: Some(self.zone.zone.name.clone()),
+            kind: Text::Borrowed("zone"),
+            id: self.zone_id.clone(),
+            name: self.zone_name.clone(),
+            zone: Some(self.zone_name.clone()),
         }
     }
 
     /// A DNS record of this zone as a finding's resource.
     pub fn record_resource(&self, record: &DnsRecord) -> Resource {
+        let (id, name) = match self.record_position(record) {
+            Some(at) => {
+                let mut records = self.records.borrow_mut();
+                if records.is_empty() {
+                    records.resize(self.zone.dns_records.len(), None);
+                }
+                records[at]
+                    .get_or_insert_with(|| record_names(record))
+                    .clone()
+            }
+            None => record_names(record),
+        };
         Resource {
-            kind: "dns_record".to_owned(),
-            id: record
-                .id
-                .get()
-                .cloned()
-                .unwrap_or_else(|| format!("{} {}", record.record_type, record.name)),
-            name: format!("{} {}", record.record_type, record.name),
-            zone: Some(self.zone.zone.name.clone()),
+            kind: Text::Borrowed("dns_record"),
+            id,
+            name,
+            zone: Some(self.zone_name.clone()),
         }
+    }
+
+    /// Where `record` is in this zone's records, if it is one of them.
+    fn record_position(&self, record: &DnsRecord) -> Option<usize> {
+        let size = std::mem::size_of::<DnsRecord>();
+        let offset = (record as *const DnsRecord as usize)
+            .checked_sub(self.zone.dns_records.as_ptr() as usize)?;
+        let at = offset / size;
+        (offset % size == 0 && at < self.zone.dns_records.len()).then_some(at)
     }
 
     /// A ruleset of this zone as a finding's resource.
@@ -164,10 +236,10 @@ impl ZoneContext<'_> {
             .map(|p| p.to_string())
             .unwrap_or_default();
         Resource {
-            kind: "ruleset".to_owned(),
-            id: ruleset.id.get().cloned().unwrap_or_else(|| phase.clone()),
-            name: ruleset.name.get().cloned().unwrap_or(phase),
-            zone: Some(self.zone.zone.name.clone()),
+            kind: Text::Borrowed("ruleset"),
+            id: ruleset.id.as_deref().unwrap_or(&phase).into(),
+            name: ruleset.name.as_deref().unwrap_or(&phase).into(),
+            zone: Some(self.zone_name.clone()),
         }
     }
 
@@ -179,30 +251,41 @@ impl ZoneContext<'_> {
             .position(|r| std::ptr::eq(r, rule))
             .map_or(0, |p| p + 1);
         Resource {
-            kind: "rule".to_owned(),
-            id: rule
-                .id
-                .get()
-                .cloned()
-                .unwrap_or_else(|| format!("{}#{position}", ruleset.id.as_deref().unwrap_or(""))),
-            name: rule
-                .description
-                .get()
-                .filter(|d| !d.is_empty())
-                .cloned()
-                .unwrap_or_else(|| {
-                    format!(
-                        "rule {position} of {}",
-                        ruleset
-                            .phase
-                            .get()
-                            .map(|p| p.to_string())
-                            .unwrap_or_default()
-                    )
-                }),
-            zone: Some(self.zone.zone.name.clone()),
+            kind: Text::Borrowed("rule"),
+            id: match rule.id.get() {
+                Some(id) => id.into(),
+                None => format!("{}#{position}", ruleset.id.as_deref().unwrap_or("")).into(),
+            },
+            name: match rule.description.get().filter(|d| !d.is_empty()) {
+                Some(description) => description.into(),
+                None => format!(
+                    "rule {position} of {}",
+                    ruleset
+                        .phase
+                        .get()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default()
+                )
+                .into(),
+            },
+            zone: Some(self.zone_name.clone()),
         }
     }
+}
+
+/// A record's finding id (Cloudflare's, or type and name when it has none) and name.
+fn record_names(record: &DnsRecord) -> (SharedStr, SharedStr) {
+    let kind = record.record_type.as_str();
+    let mut name = String::with_capacity(kind.len() + 1 + record.name.len());
+    name.push_str(kind);
+    name.push(' ');
+    name.push_str(&record.name);
+    let name = SharedStr::from(name);
+    let id = match record.id.get() {
+        Some(id) => SharedStr::from(id),
+        None => name.clone(),
+    };
+    (id, name)
 }
 
 /// An account-level check's view.
@@ -219,31 +302,22 @@ pub struct AccountContext<'a> {
 impl AccountContext<'_> {
     /// The account as a finding's resource.
     pub fn account_resource(&self) -> Resource {
+        let account = &self.account.account;
         Resource {
-            kind: "account".to_owned(),
-            id: self.account.account.id.clone(),
-            name: self
-                .account
-                .account
-                .name
-                .get()
-                .cloned()
-                .unwrap_or_else(|| self.account.account.id.clone()),
+            kind: Text::Borrowed("account"),
+            id: account.id.as_str().into(),
+            name: account.name.as_deref().unwrap_or(&account.id).into(),
             zone: None,
         }
     }
 
     /// A tunnel as a finding's resource.
     pub fn tunnel_resource(&self, tunnel: &TunnelSnapshot) -> Resource {
+        let tunnel = &tunnel.tunnel;
         Resource {
-            kind: "tunnel".to_owned(),
-            id: tunnel.tunnel.id.clone(),
-            name: tunnel
-                .tunnel
-                .name
-                .get()
-                .cloned()
-                .unwrap_or_else(|| tunnel.tunnel.id.clone()),
+            kind: Text::Borrowed("tunnel"),
+            id: tunnel.id.as_str().into(),
+            name: tunnel.name.as_deref().unwrap_or(&tunnel.id).into(),
             zone: None,
         }
     }
@@ -279,5 +353,64 @@ impl Evaluation {
         } else {
             self.fail(resource, message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot() -> Snapshot {
+        Snapshot::from_json_str(
+            r#"{"format":"cfcp.snapshot/v1","taken_at":"2026-11-01T12:00:00Z","source":{"kind":"file"},
+            "accounts":[],"gaps":[],"zones":[
+              {"zone":{"id":"za","name":"a.example"},"dns_records":[
+                {"id":"1","name":"WWW.a.example","type":"A","content":"203.0.113.1"},
+                {"id":"2","name":"mail.a.example","type":"A","content":"203.0.113.2"},
+                {"id":"3","name":"www.a.example","type":"AAAA","content":"2001:db8::1"}]},
+              {"zone":{"id":"zb","name":"b.example"},"dns_records":[
+                {"id":"4","name":"www.a.example","type":"NS","content":"ns.b.example"}]}]}"#,
+        )
+        .unwrap()
+    }
+
+    fn ids(index: &SnapshotIndex<'_>, name: &str) -> Vec<String> {
+        index
+            .records_named(name)
+            .map(|(zone, record)| format!("{}:{}", zone.zone.id, record.id.as_deref().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn records_by_lowercase_name_in_snapshot_order() {
+        let snapshot = snapshot();
+        let index = SnapshotIndex::build(&snapshot);
+        assert_eq!(ids(&index, "www.a.example"), ["za:1", "za:3", "zb:4"]);
+        assert_eq!(ids(&index, "mail.a.example"), ["za:2"]);
+        assert!(ids(&index, "nope.a.example").is_empty());
+        assert!(ids(&index, "").is_empty());
+        // Names are lowercased; the name asked for is taken as given (callers lowercase it).
+        assert!(ids(&index, "WWW.a.example").is_empty());
+    }
+
+    #[test]
+    fn a_zone_names_each_record_once_for_all_its_checks() {
+        let snapshot = snapshot();
+        let index = SnapshotIndex::build(&snapshot);
+        let zone = &snapshot.zones[0];
+        let ctx = ZoneContext::new(&snapshot, zone, &index);
+        let (a, b) = (
+            ctx.record_resource(&zone.dns_records[1]),
+            ctx.record_resource(&zone.dns_records[1]),
+        );
+        assert_eq!(a.name, "A mail.a.example");
+        assert!(std::ptr::eq(a.id.as_str(), b.id.as_str()));
+        assert!(std::ptr::eq(a.name.as_str(), b.name.as_str()));
+        // A record of another zone is named too, just not remembered.
+        let other = &snapshot.zones[1].dns_records[0];
+        let (c, d) = (ctx.record_resource(other), ctx.record_resource(other));
+        assert_eq!((c.id.as_str(), c.name.as_str()), ("4", "NS www.a.example"));
+        assert!(!std::ptr::eq(c.name.as_str(), d.name.as_str()));
+        assert_eq!(c.zone.as_deref(), Some("a.example"));
     }
 }

@@ -3,7 +3,9 @@
 
 use super::catalog::{self, Check, Eval};
 use super::context::{AccountContext, Evaluation, SnapshotIndex, ZoneContext};
-use super::{waivers, Config, Finding, Remediation, Resource, Status, Text};
+use std::sync::Arc;
+
+use super::{waivers, Config, Finding, Remediation, Resource, SharedStr, Status, Text};
 use crate::report::Report;
 use crate::snapshot::{Gap, Snapshot, ZoneSnapshot};
 
@@ -54,9 +56,12 @@ fn finish(
 /// The built-in findings, in engine order, and the number of checks that ran.
 fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
     let index = SnapshotIndex::build(snapshot);
-    let checks: Vec<&Check> = catalog::all()
+    // Each check's references, made once per run and shared by all its findings.
+    let checks: Vec<(&Check, Arc<[Text]>)> = catalog::all()
         .filter(|c| config.selects_check(c.id))
+        .map(|c| (c, c.compliance.iter().map(|r| Text::Borrowed(r)).collect()))
         .collect();
+    let no_code = SharedStr::default();
     let mut findings = Vec::new();
 
     for zone in snapshot
@@ -64,12 +69,13 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
         .iter()
         .filter(|z| config.selects_zone(&z.zone.name))
     {
-        let ctx = ZoneContext {
-            snapshot,
-            zone,
-            index: &index,
+        let ctx = ZoneContext::new(snapshot, zone, &index);
+        let place = Place {
+            zone_id: &zone.zone.id,
+            zone_name: &zone.zone.name,
+            account_id: account_of(zone),
         };
-        for check in &checks {
+        for (check, compliance) in &checks {
             let Eval::Zone(eval) = check.eval else {
                 continue;
             };
@@ -78,17 +84,12 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
                 Some(why) => out.unknown(ctx.zone_resource(), why),
                 None => eval(&ctx, &mut out),
             }
-            findings.extend(out.results.into_iter().map(|(status, resource, message)| {
-                finding(
-                    check,
-                    status,
-                    resource,
-                    message,
-                    &zone.zone.id,
-                    &zone.zone.name,
-                    account_of(zone),
-                )
-            }));
+            let mut make = FindingMaker::new(check, compliance, place, &no_code);
+            findings.extend(
+                out.results
+                    .into_iter()
+                    .map(|(status, resource, message)| make.finding(status, resource, message)),
+            );
         }
     }
 
@@ -99,7 +100,12 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
             account,
             index: &index,
         };
-        for check in &checks {
+        let place = Place {
+            zone_id: "",
+            zone_name: "",
+            account_id: &account.account.id,
+        };
+        for (check, compliance) in &checks {
             let Eval::Account(eval) = check.eval else {
                 continue;
             };
@@ -108,10 +114,12 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
                 Some(why) => out.unknown(ctx.account_resource(), why),
                 None => eval(&ctx, &mut out),
             }
-            let id = &account.account.id;
-            findings.extend(out.results.into_iter().map(|(status, resource, message)| {
-                finding(check, status, resource, message, "", "", id)
-            }));
+            let mut make = FindingMaker::new(check, compliance, place, &no_code);
+            findings.extend(
+                out.results
+                    .into_iter()
+                    .map(|(status, resource, message)| make.finding(status, resource, message)),
+            );
         }
     }
 
@@ -136,6 +144,87 @@ fn collect(snapshot: &Snapshot, config: &Config) -> (usize, Vec<Finding>) {
         }));
     }
     (count, findings)
+}
+
+/// Where a check ran: what its fix templates' `{zone_id}`, `{zone_name}` and `{account_id}` become.
+#[derive(Clone, Copy)]
+struct Place<'a> {
+    zone_id: &'a str,
+    zone_name: &'a str,
+    account_id: &'a str,
+}
+
+/// Turns one check's results at one place into findings. The catalog's text is borrowed, the
+/// references shared, and a fix template that names nothing narrower than the place (no
+/// `{resource_id}` or `{resource_name}`) is filled once and shared by all the failures there.
+struct FindingMaker<'a> {
+    check: &'static Check,
+    compliance: &'a Arc<[Text]>,
+    place: Place<'a>,
+    no_code: &'a SharedStr,
+    terraform: Option<SharedStr>,
+    api: Option<SharedStr>,
+}
+
+impl<'a> FindingMaker<'a> {
+    fn new(
+        check: &'static Check,
+        compliance: &'a Arc<[Text]>,
+        place: Place<'a>,
+        no_code: &'a SharedStr,
+    ) -> Self {
+        FindingMaker {
+            check,
+            compliance,
+            place,
+            no_code,
+            terraform: None,
+            api: None,
+        }
+    }
+
+    fn finding(&mut self, status: Status, resource: Resource, message: String) -> Finding {
+        let check = self.check;
+        // A passing resource needs no fix: leave the per-resource code out (it is most of a
+        // finding's size), keep the advice.
+        let (terraform, api) = if status == Status::Pass {
+            (self.no_code.clone(), self.no_code.clone())
+        } else {
+            (
+                fill(&mut self.terraform, check.terraform, &resource, self.place),
+                fill(&mut self.api, check.api, &resource, self.place),
+            )
+        };
+        Finding {
+            check_id: Text::Borrowed(check.id),
+            title: Text::Borrowed(check.title),
+            severity: check.severity,
+            status,
+            remediation: Remediation {
+                text: Text::Borrowed(check.remediation),
+                terraform,
+                api,
+            },
+            compliance: Arc::clone(self.compliance),
+            resource,
+            message,
+        }
+    }
+}
+
+/// `template` filled for `resource` at `place`; from `cache` when it does not name the resource.
+fn fill(
+    cache: &mut Option<SharedStr>,
+    template: &str,
+    resource: &Resource,
+    place: Place<'_>,
+) -> SharedStr {
+    let fill = || fill_template(template, resource, place).into();
+    if template.contains("{resource_id}") || template.contains("{resource_name}") {
+        fill()
+    } else {
+        cache.get_or_insert_with(fill).clone()
+    }
 }
 
 fn account_of(zone: &ZoneSnapshot) -> &str {
@@ -197,58 +286,18 @@ fn unreadable_account_section(snapshot: &Snapshot, account: &str, check: &Check)
     })
 }
 
-fn finding(
-    check: &Check,
-    status: Status,
-    resource: Resource,
-    message: String,
-    zone_id: &str,
-    zone_name: &str,
-    account_id: &str,
-) -> Finding {
-    // A passing resource needs no fix: leave the per-resource code out (it is most of a
-    // finding's size), keep the advice.
-    let fill = |template: &str| {
-        if status == Status::Pass {
-            String::new()
-        } else {
-            fill_template(template, &resource, zone_id, zone_name, account_id)
-        }
-    };
-    Finding {
-        check_id: Text::Borrowed(check.id),
-        title: Text::Borrowed(check.title),
-        severity: check.severity,
-        status,
-        remediation: Remediation {
-            text: Text::Borrowed(check.remediation),
-            terraform: fill(check.terraform),
-            api: fill(check.api),
-        },
-        compliance: check.compliance.iter().map(|c| Text::Borrowed(c)).collect(),
-        resource,
-        message,
-    }
-}
-
 /// Substitutes `{zone_id}`, `{zone_name}`, `{account_id}`, `{resource_id}` and `{resource_name}` in
 /// one pass; other braces are kept (Terraform and JSON have plenty).
-fn fill_template(
-    template: &str,
-    resource: &Resource,
-    zone_id: &str,
-    zone_name: &str,
-    account_id: &str,
-) -> String {
+fn fill_template(template: &str, resource: &Resource, place: Place<'_>) -> String {
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let tail = &rest[open..];
         let value = [
-            ("{zone_id}", zone_id),
-            ("{zone_name}", zone_name),
-            ("{account_id}", account_id),
+            ("{zone_id}", place.zone_id),
+            ("{zone_name}", place.zone_name),
+            ("{account_id}", place.account_id),
             ("{resource_id}", resource.id.as_str()),
             ("{resource_name}", resource.name.as_str()),
         ]

@@ -15,12 +15,16 @@ pub mod catalog;
 mod context;
 mod engine;
 pub mod rego;
+mod shared;
 pub mod waivers;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 pub use context::{AccountContext, Evaluation, ZoneContext};
 pub use engine::{run, run_with_policies};
+pub use shared::SharedStr;
 pub use waivers::Waiver;
 
 use crate::snapshot::{Snapshot, Timestamp};
@@ -105,29 +109,31 @@ impl Status {
     }
 }
 
-/// What a finding is about.
+/// What a finding is about. The engine shares its strings between the findings of a zone and of
+/// a record (see [`SharedStr`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Resource {
     /// `zone`, `dns_record`, `tunnel`, `ruleset`, `rule`, `account`, `list`, `waiver`, `custom`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: Text,
     /// Cloudflare's id (or a stable key when there is none).
-    pub id: String,
+    pub id: SharedStr,
     /// A human name: the record name, the zone name, the tunnel name.
-    pub name: String,
+    pub name: SharedStr,
     /// The zone it belongs to, if any.
-    pub zone: Option<String>,
+    pub zone: Option<SharedStr>,
 }
 
-/// How to fix a failing check.
+/// How to fix a failing check. Empty code for a PASS; a check's filled-in Terraform is shared by
+/// its failures in a zone when it names nothing narrower than the zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Remediation {
     /// What to do, in words.
     pub text: Text,
     /// A Terraform snippet for the cloudflare provider v5.
-    pub terraform: String,
+    pub terraform: SharedStr,
     /// The API call that fixes it.
-    pub api: String,
+    pub api: SharedStr,
 }
 
 /// One result of one check on one resource.
@@ -147,8 +153,28 @@ pub struct Finding {
     pub message: String,
     /// How to fix it.
     pub remediation: Remediation,
-    /// Compliance references (`PCI-DSS-4.0.1:4.2.1`).
-    pub compliance: Vec<Text>,
+    /// Compliance references (`PCI-DSS-4.0.1:4.2.1`), one list per check shared by its findings.
+    #[serde(with = "shared_list")]
+    pub compliance: Arc<[Text]>,
+}
+
+/// `Arc<[Text]>` as a JSON array (serde's own impl needs its `rc` feature).
+mod shared_list {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::Text;
+
+    pub fn serialize<S: Serializer>(list: &Arc<[Text]>, serializer: S) -> Result<S::Ok, S::Error> {
+        list.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<[Text]>, D::Error> {
+        Vec::<Text>::deserialize(deserializer).map(Arc::from)
+    }
 }
 
 /// Text that is usually the catalog's own (`&'static str`, no allocation per finding) and owned

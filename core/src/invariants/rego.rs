@@ -353,10 +353,10 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
 
     let resource = match get("resource") {
         Some(Value::String(s)) => Resource {
-            kind: "custom".to_owned(),
-            id: s.to_string(),
-            name: s.to_string(),
-            zone,
+            kind: "custom".into(),
+            id: s.as_ref().into(),
+            name: s.as_ref().into(),
+            zone: zone.map(Into::into),
         },
         Some(Value::Object(r)) => {
             let field = |key: &str| match r.get(&Value::from(key)) {
@@ -366,10 +366,10 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
             let rid = field("id")
                 .ok_or_else(|| format!("{id}: \"resource\" object has no string \"id\""))?;
             Resource {
-                kind: field("type").unwrap_or_else(|| "custom".to_owned()),
-                name: field("name").unwrap_or_else(|| rid.clone()),
-                id: rid,
-                zone: field("zone").or(zone),
+                kind: field("type").map_or("custom".into(), Into::into),
+                name: field("name").unwrap_or_else(|| rid.clone()).into(),
+                id: rid.into(),
+                zone: field("zone").or(zone).map(Into::into),
             }
         }
         None | Some(Value::Undefined) => {
@@ -396,8 +396,8 @@ fn finding(element: &Value) -> std::result::Result<Finding, String> {
             };
             Remediation {
                 text: field("text").into(),
-                terraform: field("terraform"),
-                api: field("api"),
+                terraform: field("terraform").into(),
+                api: field("api").into(),
             }
         }
         Some(other) => {
@@ -450,8 +450,8 @@ fn strings<'a>(
 fn empty_remediation() -> Remediation {
     Remediation {
         text: "".into(),
-        terraform: String::new(),
-        api: String::new(),
+        terraform: "".into(),
+        api: "".into(),
     }
 }
 

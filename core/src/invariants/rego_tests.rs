@@ -76,7 +76,7 @@ fn example_policy_loads_and_finds_unowned_exposed_records_in_the_demo() {
         assert_eq!(f.severity, Severity::Low);
         assert_eq!(f.resource.kind, "dns_record");
         assert!(f.resource.zone.is_some());
-        assert_eq!(f.compliance, vec!["NIST-800-53r5:CM-8".to_owned()]);
+        assert_eq!(*f.compliance, ["NIST-800-53r5:CM-8"]);
         assert!(f.remediation.api.starts_with("PATCH /zones/"));
     }
     let names: BTreeSet<&str> = findings.iter().map(|f| f.resource.name.as_str()).collect();
@@ -107,7 +107,7 @@ fn builtin_equivalents_match_the_builtin_checks_on_the_demo() {
         let rego_failing: BTreeSet<(String, String)> = rego
             .iter()
             .filter(|f| f.check_id == format!("rego_{id}"))
-            .map(|f| (f.resource.kind.clone(), f.resource.id.clone()))
+            .map(|f| (f.resource.kind.to_string(), f.resource.id.to_string()))
             .collect();
         if catalog::get(id).is_none() {
             eprintln!("note: built-in check {id} does not exist yet; {path} not compared");
@@ -116,7 +116,7 @@ fn builtin_equivalents_match_the_builtin_checks_on_the_demo() {
         let builtin_failing: BTreeSet<(String, String)> = report
             .failures()
             .filter(|f| f.check_id == *id)
-            .map(|f| (f.resource.kind.clone(), f.resource.id.clone()))
+            .map(|f| (f.resource.kind.to_string(), f.resource.id.to_string()))
             .collect();
         assert_eq!(
             rego_failing, builtin_failing,
@@ -297,13 +297,7 @@ deny contains {
         }
     );
     assert_eq!(f.remediation.text, "fix it");
-    assert_eq!(
-        f.compliance,
-        vec![
-            "NIST-800-53r5:CM-6".to_owned(),
-            "PCI-DSS-4.0.1:2.2.1".to_owned()
-        ]
-    );
+    assert_eq!(*f.compliance, ["NIST-800-53r5:CM-6", "PCI-DSS-4.0.1:2.2.1"]);
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //! (`2027-01-31`) or an RFC 3339 timestamp. A matching FAIL becomes MUTED; an expired waiver mutes
 //! nothing and is itself reported, so that waivers cannot quietly outlive their reason.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Finding, Remediation, Resource, Severity, Status};
@@ -87,9 +89,9 @@ pub(crate) fn apply(waivers: &[Waiver], now: &Timestamp, findings: &mut [Finding
                 severity: Severity::Medium,
                 status: Status::Fail,
                 resource: Resource {
-                    kind: "waiver".to_owned(),
-                    id: format!("{}:{}", waiver.check_id, waiver.resource),
-                    name: format!("waiver for {} on {}", waiver.check_id, waiver.resource),
+                    kind: "waiver".into(),
+                    id: format!("{}:{}", waiver.check_id, waiver.resource).into(),
+                    name: format!("waiver for {} on {}", waiver.check_id, waiver.resource).into(),
                     zone: None,
                 },
                 message: format!(
@@ -98,10 +100,10 @@ pub(crate) fn apply(waivers: &[Waiver], now: &Timestamp, findings: &mut [Finding
                 ),
                 remediation: Remediation {
                     text: "Fix the findings, or renew the waiver with a new expiry date and a current reason.".into(),
-                    terraform: String::new(),
-                    api: String::new(),
+                    terraform: "".into(),
+                    api: "".into(),
                 },
-                compliance: vec!["NIST-800-53r5:CA-7".into()],
+                compliance: Arc::new(["NIST-800-53r5:CA-7".into()]),
             });
             continue;
         }

@@ -10,6 +10,8 @@ pub mod sarif;
 mod test_support;
 pub mod text;
 
+use std::io::Write as _;
+
 use serde::{Deserialize, Serialize};
 
 use crate::invariants::{Finding, Status};
@@ -78,8 +80,25 @@ impl Report {
 
     /// The report as pretty JSON (the `cfcp.report/v1` contract).
     pub fn to_json_pretty(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+        let mut text = Vec::new();
+        // Writing to a `Vec` cannot fail, and serde_json writes UTF-8.
+        let _ = self.write_json_pretty(&mut text);
+        String::from_utf8(text).unwrap_or_default()
+    }
+
+    /// Writes [`Report::to_json_pretty`]'s text to `out` as it goes, so that a report of millions
+    /// of findings is never held as one string (it is larger than the snapshot it came from).
+    ///
+    /// ```
+    /// let report = cfcp::invariants::run(&cfcp::snapshot::demo(), &Default::default());
+    /// let mut out = Vec::new();
+    /// report.write_json_pretty(&mut out).unwrap();
+    /// assert_eq!(out, report.to_json_pretty().into_bytes());
+    /// ```
+    pub fn write_json_pretty<W: std::io::Write>(&self, out: W) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(out);
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")?;
+        out.flush()
     }
 }

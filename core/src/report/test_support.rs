@@ -19,23 +19,23 @@ pub(crate) fn finding(
         status,
         resource: Resource {
             kind: if zone.is_some_and(|z| z == name) {
-                "zone".to_owned()
+                "zone".into()
             } else if zone.is_some() {
-                "dns_record".to_owned()
+                "dns_record".into()
             } else {
-                "tunnel".to_owned()
+                "tunnel".into()
             },
-            id: format!("id-{name}"),
-            name: name.to_owned(),
-            zone: zone.map(str::to_owned),
+            id: format!("id-{name}").into(),
+            name: name.into(),
+            zone: zone.map(Into::into),
         },
         message: message.to_owned(),
         remediation: Remediation {
             text: format!("Fix {check_id}.").into(),
-            terraform: format!("resource \"x\" \"{check_id}\" {{}}"),
-            api: format!("PATCH /{check_id}"),
+            terraform: format!("resource \"x\" \"{check_id}\" {{}}").into(),
+            api: format!("PATCH /{check_id}").into(),
         },
-        compliance: vec!["PCI-DSS-4.0.1:4.2.1".into(), "NIST-800-53r5:SC-8".into()],
+        compliance: vec!["PCI-DSS-4.0.1:4.2.1".into(), "NIST-800-53r5:SC-8".into()].into(),
     }
 }
 

@@ -17,6 +17,7 @@ mod demo;
 mod diff;
 mod field;
 mod open_enum;
+mod raw;
 mod zone;
 
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,7 @@ pub use account::*;
 pub use demo::{demo, DEMO_SNAPSHOT_JSON};
 pub use diff::{content_differences, Difference};
 pub use field::Field;
+pub use raw::{RawJson, RawMembers};
 pub use zone::*;
 
 use crate::error::{Error, Result};

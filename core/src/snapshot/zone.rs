@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::field::Field;
 use super::open_enum::open_enum;
+use super::raw::{RawJson, RawMembers};
 
 /// One zone and everything cfcp reads about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,18 +166,19 @@ pub struct DnsRecord {
     /// Priority (MX, SRV, URI).
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub priority: Field<u16>,
-    /// Structured content (CAA, SRV, HTTPS, SVCB, TLSA, URI, LOC, ...).
+    /// Structured content (CAA, SRV, HTTPS, SVCB, TLSA, URI, LOC, ...), as compact JSON.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub data: Field<Value>,
+    pub data: Field<RawJson>,
     /// Free-text comment.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub comment: Field<String>,
     /// Tags (`name:value`).
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub tags: Field<Vec<String>>,
-    /// Members this version of cfcp does not know.
+    /// Members this version of cfcp does not know, as compact JSON: records are the bulk of a
+    /// snapshot, and a `Map` of them would cost more than the record itself.
     #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    pub extra: RawMembers,
 }
 
 impl DnsRecord {

@@ -392,10 +392,10 @@ struct Out<'z> {
 impl Out<'_> {
     fn zone_resource(&self) -> Resource {
         Resource {
-            kind: "zone".to_owned(),
-            id: self.zone.zone.id.clone(),
-            name: self.zone.zone.name.clone(),
-            zone: Some(self.zone.zone.name.clone()),
+            kind: "zone".into(),
+            id: self.zone.zone.id.clone().into(),
+            name: self.zone.zone.name.clone().into(),
+            zone: Some(self.zone.zone.name.clone().into()),
         }
     }
 
@@ -407,18 +407,25 @@ impl Out<'_> {
             .map(|ph| ph.to_string())
             .unwrap_or_default();
         Resource {
-            kind: "rule".to_owned(),
-            id: p.rule.id.get().cloned().unwrap_or_else(|| {
-                format!("{}#{}", p.ruleset.id.as_deref().unwrap_or(""), p.position)
-            }),
+            kind: "rule".into(),
+            id: p
+                .rule
+                .id
+                .get()
+                .cloned()
+                .unwrap_or_else(|| {
+                    format!("{}#{}", p.ruleset.id.as_deref().unwrap_or(""), p.position)
+                })
+                .into(),
             name: p
                 .rule
                 .description
                 .get()
                 .filter(|d| !d.is_empty())
                 .cloned()
-                .unwrap_or_else(|| format!("rule {} of {phase}", p.position)),
-            zone: Some(self.zone.zone.name.clone()),
+                .unwrap_or_else(|| format!("rule {} of {phase}", p.position))
+                .into(),
+            zone: Some(self.zone.zone.name.clone().into()),
         }
     }
 
@@ -476,8 +483,8 @@ impl Out<'_> {
             message,
             remediation: Remediation {
                 text: Text::Borrowed(check.remediation),
-                terraform,
-                api,
+                terraform: terraform.into(),
+                api: api.into(),
             },
             compliance: check
                 .compliance
@@ -1728,7 +1735,7 @@ mod tests {
         z.findings
             .iter()
             .filter(|f| f.check_id == check)
-            .map(|f| f.resource.id.clone())
+            .map(|f| f.resource.id.to_string())
             .collect()
     }
 

@@ -3346,10 +3346,10 @@ fn finding(zone: &ZoneGaps, class: &ClassCoverage) -> Finding {
         severity: class.class.severity(),
         status,
         resource: Resource {
-            kind: "zone".to_owned(),
-            id: zone.zone_id.clone(),
-            name: zone.zone.clone(),
-            zone: Some(zone.zone.clone()),
+            kind: "zone".into(),
+            id: zone.zone_id.clone().into(),
+            name: zone.zone.clone().into(),
+            zone: Some(zone.zone.clone().into()),
         },
         message,
         remediation: Remediation {
@@ -3359,13 +3359,15 @@ fn finding(zone: &ZoneGaps, class: &ClassCoverage) -> Finding {
                 .iter()
                 .map(|p| p.hcl.as_str())
                 .collect::<Vec<_>>()
-                .join("\n"),
+                .join("\n")
+                .into(),
             api: class
                 .proposals
                 .iter()
                 .flat_map(|p| p.api.iter().map(ApiCall::to_line))
                 .collect::<Vec<_>>()
-                .join("\n"),
+                .join("\n")
+                .into(),
         },
         compliance: class
             .class

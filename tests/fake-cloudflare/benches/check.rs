@@ -7,10 +7,22 @@
 //! linear), peak memory against the JSON size (target < 3×), and for the first size the built-in
 //! five checks against the Rego five (target ≥ 20× faster).
 //!
-//! Flags: `--sizes 100x1000,1000x1000`, `--rego-size 100x1000`.
+//! Peak memory is the child's peak resident set size (`VmHWM` in `/proc/self/status`: what the
+//! kernel saw, binary and allocator overhead included). Next to it is the high-water mark of a
+//! counting global allocator (bytes requested and not yet freed): it leaves out the allocator's
+//! overhead but counts capacity that was reserved and never touched (a `Vec`'s doubling). After
+//! the check the child also writes the JSON report, streamed, to count its size and show that
+//! writing it does not raise the peak.
+//!
+//! Flags: `--sizes 100x1000,1000x1000`, `--rego-size 100x1000`. Profiling aids: `--write
+//! ZONESxRECORDS FILE` writes a synthetic snapshot, `--child FILE` checks one, `--findings FILE`
+//! counts its findings by check and status, `--per-check FILE` times each check alone, `--five
+//! FILE` times the five Rego-equivalent checks.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use cfcp::invariants::{self, rego, Config};
@@ -24,6 +36,50 @@ const REGO_EQUIVALENTS: &[&str] = &[
     "zone_dnssec_enabled",
     "zone_tls_1_3_enabled",
 ];
+
+/// The system allocator, counting the bytes live on the heap and their high-water mark: the
+/// heap's own measure of peak memory, next to the kernel's (peak resident set size).
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = System.alloc(layout);
+        if !ptr.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let new = System.realloc(ptr, layout, new_size);
+        if !new.is_null() {
+            if new_size >= layout.size() {
+                let grown = new_size - layout.size();
+                let live = LIVE.fetch_add(grown, Ordering::Relaxed) + grown;
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        new
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap_mib(counter: &AtomicUsize) -> f64 {
+    counter.load(Ordering::Relaxed) as f64 / (1024.0 * 1024.0)
+}
 
 fn memory_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -45,7 +101,59 @@ fn parse_size(text: &str) -> Result<(usize, usize), String> {
     ))
 }
 
-/// Child mode: load FILE, run the catalog, print `load_s run_s findings peak_mib`.
+/// What the child measured, one line of numbers on its stdout.
+struct Measured {
+    load_s: f64,
+    check_s: f64,
+    findings: f64,
+    checks: f64,
+    peak_rss_mib: f64,
+    peak_heap_mib: f64,
+    report_mib: f64,
+    write_s: f64,
+    peak_rss_written_mib: f64,
+}
+
+impl Measured {
+    fn parse(line: &str) -> Option<Measured> {
+        let f: Vec<f64> = line
+            .split_whitespace()
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        let [load_s, check_s, findings, checks, peak_rss_mib, peak_heap_mib, report_mib, write_s, peak_rss_written_mib] =
+            f[..]
+        else {
+            return None;
+        };
+        Some(Measured {
+            load_s,
+            check_s,
+            findings,
+            checks,
+            peak_rss_mib,
+            peak_heap_mib,
+            report_mib,
+            write_s,
+            peak_rss_written_mib,
+        })
+    }
+}
+
+/// Counts what is written to it and keeps nothing.
+struct CountingSink(usize);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Child mode: load FILE, run the catalog, stream the JSON report; print the [`Measured`] line.
 fn child(path: &Path) -> Result<(), String> {
     let started = Instant::now();
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
@@ -53,17 +161,32 @@ fn child(path: &Path) -> Result<(), String> {
     drop(bytes);
     let load = started.elapsed().as_secs_f64();
     eprintln!(
-        "after load: rss {:.0} MiB, peak {:.0} MiB",
+        "after load: rss {:.0} MiB, peak rss {:.0} MiB; heap {:.1} MiB, peak heap {:.1} MiB",
         memory_mib("VmRSS:"),
-        memory_mib("VmHWM:")
+        memory_mib("VmHWM:"),
+        heap_mib(&LIVE),
+        heap_mib(&PEAK)
     );
     let started = Instant::now();
     let report = invariants::run(&snapshot, &Config::default());
     let run = started.elapsed().as_secs_f64();
+    let (peak_rss, peak_heap) = (memory_mib("VmHWM:"), heap_mib(&PEAK));
+    eprintln!(
+        "after run: rss {:.0} MiB, peak rss {peak_rss:.0} MiB; heap {:.1} MiB, peak heap {peak_heap:.1} MiB",
+        memory_mib("VmRSS:"),
+        heap_mib(&LIVE),
+    );
+    let started = Instant::now();
+    let mut sink = CountingSink(0);
+    report
+        .write_json_pretty(&mut sink)
+        .map_err(|e| e.to_string())?;
+    let write = started.elapsed().as_secs_f64();
     println!(
-        "{load} {run} {} {} {}",
+        "{load} {run} {} {} {peak_rss} {peak_heap} {} {write} {}",
         report.findings.len(),
         report.summary.checks,
+        sink.0 as f64 / (1024.0 * 1024.0),
         memory_mib("VmHWM:")
     );
     Ok(())
@@ -89,6 +212,38 @@ fn main() -> Result<(), String> {
         }
         println!("{:.2} ms per run", started.elapsed().as_secs_f64() * 50.0);
         return Ok(());
+    }
+    if args.first().map(String::as_str) == Some("--per-check") {
+        // Profiling aid: each check alone (with the lookups it builds) on FILE; compare two sizes
+        // to find the check that does not grow linearly.
+        let bytes = std::fs::read(args.get(1).ok_or("--per-check needs a file")?)
+            .map_err(|e| e.to_string())?;
+        let snapshot = Snapshot::from_json_slice(&bytes).map_err(|e| e.to_string())?;
+        drop(bytes);
+        for check in invariants::catalog::all() {
+            let config = Config {
+                checks: vec![check.id.to_owned()],
+                ..Config::default()
+            };
+            let started = Instant::now();
+            let n = invariants::run(&snapshot, &config).findings.len();
+            println!(
+                "{:45} {:8.1} ms {n}",
+                check.id,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        return Ok(());
+    }
+    if args.first().map(String::as_str) == Some("--findings") {
+        return findings_by_check(Path::new(args.get(1).ok_or("--findings needs a file")?));
+    }
+    if args.first().map(String::as_str) == Some("--write") {
+        // Profiling aid: write the synthetic snapshot of SIZE to FILE and stop.
+        let (zones, records) = parse_size(args.get(1).ok_or("--write needs a size")?)?;
+        let path = args.get(2).ok_or("--write needs a file")?;
+        let text = fake_cloudflare::synthetic::account(zones, records, 7).to_json_pretty();
+        return std::fs::write(path, text).map_err(|e| e.to_string());
     }
     if args.first().map(String::as_str) == Some("--child") {
         return child(Path::new(args.get(1).ok_or("--child needs a file")?));
@@ -116,7 +271,8 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
         "check benchmark: full catalog ({} checks)",
         invariants::catalog::all().count()
     );
-    let mut per_record = Vec::new();
+    // Per record at each size: load time, check time, peak memory.
+    let mut per_record: Vec<(f64, f64, f64)> = Vec::new();
     for &(zones, records) in sizes {
         let path = dir.join(format!("{zones}x{records}.json"));
         let json_mib = {
@@ -130,6 +286,7 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
             .arg(&path)
             .output()
             .map_err(|e| e.to_string())?;
+        let _ = std::fs::remove_file(&path);
         if !output.status.success() {
             return Err(format!(
                 "child failed: {}",
@@ -137,28 +294,42 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
             ));
         }
         let line = String::from_utf8_lossy(&output.stdout);
-        let f: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        let [load, check, findings, checks, peak] = f[..] else {
-            return Err(format!("bad child output {line:?}"));
-        };
+        let m = Measured::parse(&line).ok_or(format!("bad child output {line:?}"))?;
         let total_records = (zones * records) as f64;
-        per_record.push(check / total_records);
+        per_record.push((
+            m.load_s / total_records,
+            m.check_s / total_records,
+            m.peak_rss_mib / total_records,
+        ));
         println!(
-            "  {zones:>5} zones x {records:>5} records: load {load:.2} s, check {check:.3} s ({:.0} ns/record, {findings} findings from {checks} checks); \
-             peak memory {peak:.0} MiB = {:.2}x the {json_mib:.0} MiB JSON",
-            check / total_records * 1e9,
-            peak / json_mib
+            "  {zones:>5} zones x {records:>5} records: load {:.2} s, check {:.3} s ({:.0} ns/record, {} findings from {} checks)",
+            m.load_s,
+            m.check_s,
+            m.check_s / total_records * 1e9,
+            m.findings,
+            m.checks
         );
-        let _ = std::fs::remove_file(&path);
+        println!(
+            "        peak memory {:.0} MiB = {:.2}x the {json_mib:.0} MiB JSON (peak RSS; heap high-water {:.0} MiB = {:.2}x)",
+            m.peak_rss_mib,
+            m.peak_rss_mib / json_mib,
+            m.peak_heap_mib,
+            m.peak_heap_mib / json_mib
+        );
+        println!(
+            "        JSON report {:.0} MiB, written streamed in {:.2} s: peak RSS then {:.0} MiB",
+            m.report_mib, m.write_s, m.peak_rss_written_mib
+        );
     }
-    if per_record.len() >= 2 {
-        println!(
-            "  growth: time per record at the largest size / at the smallest = {:.2} (1.00 = linear)",
-            per_record[per_record.len() - 1] / per_record[0]
-        );
+    if let (Some(first), Some(last)) = (per_record.first(), per_record.last()) {
+        if per_record.len() >= 2 {
+            println!(
+                "  growth per record, largest size / smallest (1.00 = linear): load {:.2}, check {:.2}, peak memory {:.2}",
+                last.0 / first.0,
+                last.1 / first.1,
+                last.2 / first.2
+            );
+        }
     }
 
     // Built-in vs Rego on the same five checks and the same snapshot.
@@ -203,5 +374,29 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
         rego_time * 1e3,
         rego_time / builtin
     );
+    Ok(())
+}
+
+/// Profiling aid: how many findings each check makes on FILE, by status, and their average
+/// message and fix-code lengths (what a finding costs beyond its fixed size).
+fn findings_by_check(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let snapshot = Snapshot::from_json_slice(&bytes).map_err(|e| e.to_string())?;
+    let report = invariants::run(&snapshot, &Config::default());
+    let mut by: std::collections::BTreeMap<(&str, &str), (usize, usize, usize)> =
+        Default::default();
+    for f in &report.findings {
+        let e = by.entry((&f.check_id, f.status.as_str())).or_default();
+        e.0 += 1;
+        e.1 += f.message.len();
+        e.2 += f.remediation.terraform.len() + f.remediation.api.len();
+    }
+    for ((check, status), (n, message, code)) in by {
+        println!(
+            "{check:45} {status:8} {n:8} findings, message {:4} B, fix code {:4} B",
+            message / n,
+            code / n
+        );
+    }
     Ok(())
 }

@@ -146,7 +146,7 @@ fn record(rng: &mut SplitMix, zone: &str, i: usize) -> DnsRecord {
     );
     extra.insert("created_on".into(), json!(ts));
     extra.insert("modified_on".into(), json!(ts));
-    let opt = |v: Option<Value>| v.map_or(Field::Absent, Field::Value);
+    let opt = |v: Option<Value>| v.map_or(Field::Absent, |v| Field::Value(v.into()));
     DnsRecord {
         id: Field::Value(id),
         name,
@@ -163,7 +163,7 @@ fn record(rng: &mut SplitMix, zone: &str, i: usize) -> DnsRecord {
             Field::Null
         },
         tags: Field::Value(Vec::new()),
-        extra,
+        extra: extra.into(),
     }
 }
 

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use super::email::{is_spf, txt_text};
 use super::{Check, Eval};
 use crate::invariants::{Evaluation, Severity, ZoneContext};
-use crate::snapshot::{DnsRecord, RecordType, ZoneSnapshot};
+use crate::snapshot::{DnsRecord, RawJson, RecordType, ZoneSnapshot};
 
 pub(super) const CHECKS: &[Check] = &[
     Check {
@@ -348,8 +348,7 @@ fn target_of(record: &DnsRecord) -> Option<String> {
                 .data
                 .get()
                 .and_then(|d| d.get("target"))
-                .and_then(|t| t.as_str())
-                .map(str::to_owned)
+                .and_then(|t| t.as_str().map(str::to_owned))
                 .unwrap_or_else(|| {
                     content
                         .split_whitespace()
@@ -459,10 +458,7 @@ fn owning_zone<'a>(ctx: &ZoneContext<'a>, name: &str) -> Option<&'a ZoneSnapshot
 }
 
 fn has_records(ctx: &ZoneContext<'_>, name: &str) -> bool {
-    ctx.index
-        .records_by_name()
-        .get(name)
-        .is_some_and(|r| !r.is_empty())
+    ctx.index.records_named(name).next().is_some()
 }
 
 /// Whether `target`, inside the snapshot zone `zone`, resolves to something the zone publishes.
@@ -474,10 +470,10 @@ fn exists_in_zone(ctx: &ZoneContext<'_>, zone: &ZoneSnapshot, target: &str) -> O
     let mut name = target;
     while name != apex {
         // An NS delegation at or above the target hands it to other servers.
-        let delegated = ctx.index.records_by_name().get(name).is_some_and(|rs| {
-            rs.iter()
-                .any(|(z, r)| std::ptr::eq(*z, zone) && r.record_type == RecordType::Ns)
-        });
+        let delegated = ctx
+            .index
+            .records_named(name)
+            .any(|(z, r)| std::ptr::eq(z, zone) && r.record_type == RecordType::Ns);
         if delegated {
             return Some(format!("is delegated by NS at {name}"));
         }
@@ -750,8 +746,7 @@ fn svcb_hints(record: &DnsRecord) -> Vec<IpAddr> {
         .data
         .get()
         .and_then(|d| d.get("value"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
+        .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| record.content_str().to_owned());
     params
         .split_whitespace()
@@ -1077,7 +1072,7 @@ fn caa_of(record: &DnsRecord) -> Option<(String, String)> {
     if record.record_type != RecordType::Caa {
         return None;
     }
-    if let Some(data) = record.data.get() {
+    if let Some(data) = record.data.get().map(RawJson::to_value) {
         if let (Some(tag), Some(value)) = (
             data.get("tag").and_then(|t| t.as_str()),
             data.get("value").and_then(|v| v.as_str()),

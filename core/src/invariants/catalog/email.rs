@@ -793,10 +793,7 @@ fn count_into(ctx: &ZoneContext<'_>, text: &str, tally: &mut LookupCount, path: 
         }
         let nested: Vec<String> = ctx
             .index
-            .records_by_name()
-            .get(target.as_str())
-            .into_iter()
-            .flatten()
+            .records_named(&target)
             .filter_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)))
             .collect();
         match nested.first() {
@@ -875,10 +872,7 @@ fn all_verdict(ctx: &ZoneContext<'_>, name: &str, text: &str, depth: usize) -> (
                 let target = fqdn(target);
                 let nested = ctx
                     .index
-                    .records_by_name()
-                    .get(target.as_str())
-                    .into_iter()
-                    .flatten()
+                    .records_named(&target)
                     .find_map(|(_, r)| txt_of(r).filter(|t| is_spf(t)));
                 match nested {
                     Some(nested) if depth < 10 && target != name => {

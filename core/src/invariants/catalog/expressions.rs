@@ -109,7 +109,7 @@ mod tests {
         run(snapshot, &config)
             .findings
             .into_iter()
-            .map(|f| (f.resource.name, f.status, f.message))
+            .map(|f| (f.resource.name.into(), f.status, f.message))
             .collect()
     }
 

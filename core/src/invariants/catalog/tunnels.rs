@@ -253,7 +253,7 @@ fn catch_all(ctx: &AccountContext<'_>, out: &mut Evaluation) {
 
 fn hostname_resource(ctx: &AccountContext<'_>, t: &TunnelSnapshot, host: &str) -> Resource {
     let mut r = ctx.tunnel_resource(t);
-    r.name = format!("{}: {host}", r.name);
+    r.name = format!("{}: {host}", r.name).into();
     r
 }
 
@@ -277,8 +277,7 @@ fn hostname_routed(ctx: &AccountContext<'_>, out: &mut Evaluation) {
             let wildcard = key.split_once('.').map(|(_, parent)| format!("*.{parent}"));
             let records: Vec<_> = std::iter::once(key.as_str())
                 .chain(wildcard.as_deref())
-                .filter_map(|n| ctx.index.records_by_name().get(n))
-                .flatten()
+                .flat_map(|n| ctx.index.records_named(n))
                 .collect();
             let to_us = records.iter().find(|(_, r)| {
                 r.record_type == RecordType::Cname

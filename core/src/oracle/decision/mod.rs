@@ -801,7 +801,7 @@ fn general(ctx: &Ctx<'_>, out: &mut Recommendation) {
     for (i, f) in failing.iter().take(GENERAL_OPTIONS).enumerate() {
         out.options.push(DecisionOption {
             id: format!("fix:{}", finding_id(f)),
-            zone: f.resource.zone.clone(),
+            zone: f.resource.zone.as_deref().map(str::to_owned),
             title: format!("Fix {} on {}", f.check_id, f.resource.name),
             description: format!("{}: {} {}", f.title, f.message, f.remediation.text),
             evidence: vec![finding_evidence(f)],
