@@ -8,7 +8,7 @@
 use super::error::RulesError;
 
 /// One token: its kind and the byte span it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token {
     pub kind: Tok,
     pub start: usize,
@@ -16,7 +16,7 @@ pub(crate) struct Token {
 }
 
 /// Token kinds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
     /// A name: a field (`http.request.uri.path`), a function (`lower`) or a keyword (`and`, `eq`).
     Ident,
