@@ -13,7 +13,8 @@
 //! that both agree on every expression they parse.
 //!
 //! Nodes are built here from a checked tree ([`Node::compile`]) or by `direct` straight from the
-//! text; both go through the same leaf constructors ([`Node::str_compare`], ...).
+//! text; both go through the same leaf constructors ([`Node::str_compare`], ...). `program`
+//! flattens them for evaluation; [`Node::eval`] evaluates what stays a subtree there (`xor`).
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -21,12 +22,15 @@ use std::sync::OnceLock;
 use super::ast::{CmpOp, Comparison, Expr, Literal, Rhs, SetItem, Value};
 use super::eval::{wildcard_match_tokens, wildcard_tokens, Context, Source, WildcardToken};
 use super::fields::{field_id, FieldType, FIELDS};
-use super::parser::{Logic, Logical};
-use super::pattern::Patterns;
+use super::pattern::{contains, Patterns};
 use super::prepared::Fields;
 
 /// A compiled filter node; evaluating it gives what `Context::truth` gives for its expression.
+///
+/// `repr(u8)` puts the variant in a byte of its own: without it the variant hides in a niche of
+/// a field (a vector's capacity), and every dispatch first decodes it.
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u8)]
 pub(crate) enum Node {
     /// `true` / `false`, or a comparison that can never hold.
     Const(bool),
@@ -40,6 +44,8 @@ pub(crate) enum Node {
     Not(Box<Node>),
     /// A Boolean field on its own (`ssl`).
     Bool(Slot),
+    /// A String or Bytes field `eq` a string (the most common test, one dispatch less).
+    StrEq(Slot, Box<str>),
     /// A String or Bytes field against a constant.
     Str(Slot, StrTest),
     /// An Int field against a constant.
@@ -61,8 +67,6 @@ pub(crate) struct Slot {
 /// A test of a string.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StrTest {
-    /// `eq` a string.
-    Eq(Box<str>),
     /// `ne` a string.
     Ne(Box<str>),
     /// `lt`, `le`, `gt`, `ge` against a string.
@@ -87,7 +91,7 @@ pub(crate) enum IntTest {
     /// `eq`, `ne`, `lt`, `le`, `gt`, `ge` against an integer.
     Order(CmpOp, i64),
     /// `in {...}`: inclusive ranges (a single value is a one-value range), sorted and merged.
-    In(Box<[(i64, i64)]>),
+    In(Vec<(i64, i64)>),
 }
 
 /// A test of an IP address.
@@ -100,8 +104,8 @@ pub(crate) enum IpTest {
     /// `in {...}`: addresses, ranges and CIDRs as inclusive ranges per family, sorted and
     /// merged.
     In {
-        v4: Box<[(u32, u32)]>,
-        v6: Box<[(u128, u128)]>,
+        v4: Vec<(u32, u32)>,
+        v6: Vec<(u128, u128)>,
     },
 }
 
@@ -133,12 +137,35 @@ impl Node {
     /// Does the node hold for the request whose fields `fields` gives?
     pub(crate) fn eval<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
         match self {
+            Node::And(items) => items.iter().all(|n| n.eval_inline(fields, ctx)),
+            Node::Or(items) => items.iter().any(|n| n.eval_inline(fields, ctx)),
+            Node::Xor(items) => {
+                items.iter().filter(|n| n.eval_inline(fields, ctx)).count() % 2 == 1
+            }
+            Node::Not(inner) => !inner.eval_inline(fields, ctx),
+            leaf => leaf.leaf(fields, ctx),
+        }
+    }
+
+    /// [`Node::eval`] with a comparison evaluated in place: most operands of `and`/`or`/`not`
+    /// are comparisons, and a call per comparison costs more than the comparison.
+    #[inline(always)]
+    fn eval_inline<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
+        match self {
+            Node::And(_) | Node::Or(_) | Node::Xor(_) | Node::Not(_) => self.eval(fields, ctx),
+            leaf => leaf.leaf(fields, ctx),
+        }
+    }
+
+    /// Evaluates a node that is not `and`, `or`, `xor` or `not` in place (any other by
+    /// [`Node::eval`]).
+    #[inline(always)]
+    pub(crate) fn leaf<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
+        match self {
             Node::Const(b) => *b,
-            Node::And(items) => items.iter().all(|n| n.eval(fields, ctx)),
-            Node::Or(items) => items.iter().any(|n| n.eval(fields, ctx)),
-            Node::Xor(items) => items.iter().filter(|n| n.eval(fields, ctx)).count() % 2 == 1,
-            Node::Not(inner) => !inner.eval(fields, ctx),
+            Node::And(_) | Node::Or(_) | Node::Xor(_) | Node::Not(_) => self.eval(fields, ctx),
             Node::Bool(slot) => fields.is_true(slot.name, slot.source),
+            Node::StrEq(slot, r) => fields.str_holds(slot.name, slot.source, |s| s == &**r),
             Node::Str(slot, test) => {
                 fields.str_holds(slot.name, slot.source, |s| test.holds(s, ctx.patterns))
             }
@@ -164,25 +191,6 @@ fn tree(expr: &Expr, ctx: &Context<'_>) -> bool {
     ctx.truth(expr)
 }
 
-impl Logical for Node {
-    fn join(level: Logic, items: Vec<Self>) -> Self {
-        match level {
-            Logic::Or => Node::Or(items),
-            Logic::Xor => Node::Xor(items),
-            Logic::And => Node::And(items),
-        }
-    }
-
-    fn split(self, level: Logic) -> Result<Vec<Self>, Self> {
-        match (level, self) {
-            (Logic::Or, Node::Or(items))
-            | (Logic::Xor, Node::Xor(items))
-            | (Logic::And, Node::And(items)) => Ok(items),
-            (_, other) => Err(other),
-        }
-    }
-}
-
 /// The slot of a plain scalar field, with its type; `None` for unknown fields, arrays and maps.
 pub(crate) fn slot(name: &str) -> Option<(Slot, FieldType)> {
     static SOURCES: OnceLock<Box<[Option<Source>]>> = OnceLock::new();
@@ -205,7 +213,7 @@ impl Node {
         Node::Str(
             slot,
             match op {
-                CmpOp::Eq => StrTest::Eq(text),
+                CmpOp::Eq => return Node::StrEq(slot, text),
                 CmpOp::Ne => StrTest::Ne(text),
                 CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => StrTest::Order(op, text),
                 CmpOp::Contains => StrTest::Contains(text),
@@ -261,6 +269,11 @@ impl Node {
     pub(crate) fn ip_in<'a>(slot: Slot, items: impl IntoIterator<Item = &'a SetItem>) -> Node {
         Node::Ip(slot, ip_set(items))
     }
+
+    /// [`Node::ip_in`] with the items already added to `ranges`.
+    pub(crate) fn ip_ranges(slot: Slot, ranges: IpRanges) -> Node {
+        Node::Ip(slot, ip_test(ranges))
+    }
 }
 
 /// Compiles `field op constant`; `None` when it is not of a compiled shape.
@@ -312,64 +325,85 @@ fn compare(c: &Comparison, patterns: &Patterns) -> Option<Node> {
     })
 }
 
-/// An IP set as ranges per family, with the meaning of `eval::ip_in` for each item.
-fn ip_set<'a>(items: impl IntoIterator<Item = &'a SetItem>) -> IpTest {
-    let (mut v4, mut v6) = (Vec::new(), Vec::new());
-    for item in items {
+/// An IP set being built: its items as inclusive ranges per family.
+#[derive(Default)]
+pub(crate) struct IpRanges {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl IpRanges {
+    /// Adds an item with the meaning `eval::ip_in` gives it (a String or Int item holds nothing).
+    pub(crate) fn add(&mut self, item: &SetItem) {
         let (a, b) = match *item {
             SetItem::Ip(ip) => (ip, ip),
             SetItem::IpRange(a, b) => (a, b),
-            SetItem::Cidr(network, len) => match network {
-                IpAddr::V4(n) => {
-                    let len = u32::from(len.min(32));
-                    let host = u32::MAX.checked_shr(len).unwrap_or(0);
-                    let low = u32::from(n) & !host;
-                    v4.push((low, low | host));
-                    continue;
-                }
-                IpAddr::V6(n) => {
-                    let len = u32::from(len.min(128));
-                    let host = u128::MAX.checked_shr(len).unwrap_or(0);
-                    let low = u128::from(n) & !host;
-                    v6.push((low, low | host));
-                    continue;
-                }
-            },
-            _ => continue,
+            SetItem::Cidr(IpAddr::V4(n), len) => {
+                let host = u32::MAX.checked_shr(u32::from(len.min(32))).unwrap_or(0);
+                let low = u32::from(n) & !host;
+                self.v4.push((low, low | host));
+                return;
+            }
+            SetItem::Cidr(IpAddr::V6(n), len) => {
+                let host = u128::MAX.checked_shr(u32::from(len.min(128))).unwrap_or(0);
+                let low = u128::from(n) & !host;
+                self.v6.push((low, low | host));
+                return;
+            }
+            SetItem::String(_) | SetItem::Int(_) | SetItem::IntRange(..) => return,
         };
         // A range holds addresses of its start's family from the start up to the end; an IPv4
         // start with an IPv6 end (which the parser rejects) would hold every IPv4 address from
         // the start on, and an IPv6 start with an IPv4 end nothing, as `IpAddr`'s order says.
         match (a, b) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => v4.push((u32::from(a), u32::from(b))),
-            (IpAddr::V4(a), IpAddr::V6(_)) => v4.push((u32::from(a), u32::MAX)),
-            (IpAddr::V6(a), IpAddr::V6(b)) => v6.push((u128::from(a), u128::from(b))),
+            (IpAddr::V4(a), IpAddr::V4(b)) => self.v4.push((u32::from(a), u32::from(b))),
+            (IpAddr::V4(a), IpAddr::V6(_)) => self.v4.push((u32::from(a), u32::MAX)),
+            (IpAddr::V6(a), IpAddr::V6(b)) => self.v6.push((u128::from(a), u128::from(b))),
             (IpAddr::V6(_), IpAddr::V4(_)) => {}
         }
     }
+}
+
+/// An IP set's test.
+fn ip_set<'a>(items: impl IntoIterator<Item = &'a SetItem>) -> IpTest {
+    let mut ranges = IpRanges::default();
+    items.into_iter().for_each(|item| ranges.add(item));
+    ip_test(ranges)
+}
+
+fn ip_test(ranges: IpRanges) -> IpTest {
     IpTest::In {
-        v4: merged(v4),
-        v6: merged(v6),
+        v4: merged(ranges.v4),
+        v6: merged(ranges.v6),
     }
 }
 
-/// Inclusive ranges sorted and merged where they overlap or touch, so that a value is in the set
-/// when the last range starting at or below it reaches it. Empty ranges (start after end) hold
-/// nothing and are dropped.
-fn merged<T: Copy + Ord + Successor>(mut ranges: Vec<(T, T)>) -> Box<[(T, T)]> {
+/// Inclusive ranges sorted and merged in place where they overlap or touch, so that a value is in
+/// the set when the last range starting at or below it reaches it. Empty ranges (start after end)
+/// hold nothing and are dropped.
+fn merged<T: Copy + Ord + Successor>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)> {
     ranges.retain(|(a, b)| a <= b);
     ranges.sort_unstable();
-    let mut out: Vec<(T, T)> = Vec::with_capacity(ranges.len());
-    for (a, b) in ranges {
-        match out.last_mut() {
+    let mut kept = 0;
+    for i in 0..ranges.len() {
+        let (a, b) = ranges[i];
+        if kept > 0 {
+            let end = &mut ranges[kept - 1].1;
             // Overlapping or adjacent (`end + 1 >= a`; nothing follows the maximum).
-            Some((_, end)) if end.succ().is_none() || end.succ().is_some_and(|next| a <= next) => {
+            let touches = match end.succ() {
+                Some(next) => a <= next,
+                None => true,
+            };
+            if touches {
                 *end = (*end).max(b);
+                continue;
             }
-            _ => out.push((a, b)),
         }
+        ranges[kept] = (a, b);
+        kept += 1;
     }
-    out.into_boxed_slice()
+    ranges.truncate(kept);
+    ranges
 }
 
 /// Is `v` in sorted, merged inclusive ranges?
@@ -406,7 +440,6 @@ impl StrTest {
     #[inline]
     fn holds(&self, s: &str, patterns: &Patterns) -> bool {
         match self {
-            StrTest::Eq(r) => s == &**r,
             StrTest::Ne(r) => s != &**r,
             StrTest::Order(op, r) => {
                 let r: &str = r;
@@ -420,7 +453,7 @@ impl StrTest {
                     _ => false,
                 }
             }
-            StrTest::Contains(r) => s.contains(&**r),
+            StrTest::Contains(r) => contains(s, r),
             StrTest::Matches(index) => index
                 .and_then(|i| patterns.by_index(i))
                 .is_some_and(|p| p.is_match(s)),

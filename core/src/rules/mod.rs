@@ -57,6 +57,7 @@ mod lexer;
 mod parser;
 mod pattern;
 mod prepared;
+mod program;
 
 #[cfg(test)]
 mod tests;
@@ -136,8 +137,9 @@ pub struct Filter {
     /// The text and nesting limit to build `expr` from, when it is not built yet.
     source: Option<(Box<str>, usize)>,
     patterns: Patterns,
-    /// What [`Filter::matches`] runs: the tree with fields resolved and constants prepared.
-    program: compiled::Node,
+    /// What [`Filter::matches`] runs: the tree with fields resolved and constants prepared,
+    /// flattened.
+    program: program::Program,
 }
 
 /// A type-checked value expression (a rewrite or redirect target).
@@ -169,8 +171,7 @@ pub fn parse_filter(text: &str) -> Result<Filter, RulesError> {
 /// assert!(parse_filter_with(&long, &options).is_ok());
 /// ```
 pub fn parse_filter_with(text: &str, options: &ParseOptions) -> Result<Filter, RulesError> {
-    preflight(text, options)?;
-    if let Some((program, patterns)) = direct::compile(text, options.max_depth) {
+    if let Some((program, patterns)) = direct(text, options) {
         return Ok(Filter {
             expr: OnceLock::new(),
             source: Some((text.into(), options.max_depth)),
@@ -178,8 +179,8 @@ pub fn parse_filter_with(text: &str, options: &ParseOptions) -> Result<Filter, R
             program,
         });
     }
-    let (expr, patterns) = parse_checked(text, ExpressionKind::Filter, options)?;
-    let program = compiled::Node::compile(&expr, &patterns);
+    let (expr, patterns) = parse_kind(text, ExpressionKind::Filter, options)?;
+    let program = program::Program::from_node(compiled::Node::compile(&expr, &patterns));
     Ok(Filter {
         expr: OnceLock::from(expr),
         source: None,
@@ -227,12 +228,8 @@ pub fn parse_value_with(text: &str, options: &ParseOptions) -> Result<ValueExpr,
 /// ```
 pub fn validate(expression: &str, kind: ExpressionKind) -> Result<(), RulesError> {
     let options = ParseOptions::default();
-    if kind == ExpressionKind::Filter {
-        preflight(expression, &options)?;
-        if direct::compile(expression, options.max_depth).is_some() {
-            return Ok(());
-        }
-        return parse_checked(expression, kind, &options).map(|_| ());
+    if kind == ExpressionKind::Filter && direct(expression, &options).is_some() {
+        return Ok(());
     }
     parse_kind(expression, kind, &options).map(|_| ())
 }
@@ -339,6 +336,15 @@ fn preflight(text: &str, options: &ParseOptions) -> Result<(), RulesError> {
     Ok(())
 }
 
+/// The direct path (`direct`) for a filter within the length limit; `None` when the full path
+/// must decide.
+fn direct(text: &str, options: &ParseOptions) -> Option<(program::Program, Patterns)> {
+    if text.len() > options.max_length {
+        return None;
+    }
+    direct::compile(text, options.max_depth)
+}
+
 /// The full path: preflight, parse, check.
 fn parse_kind(
     text: &str,
@@ -346,15 +352,6 @@ fn parse_kind(
     options: &ParseOptions,
 ) -> Result<(Expr, Patterns), RulesError> {
     preflight(text, options)?;
-    parse_checked(text, kind, options)
-}
-
-/// Parses and checks a text that passed the preflight.
-fn parse_checked(
-    text: &str,
-    kind: ExpressionKind,
-    options: &ParseOptions,
-) -> Result<(Expr, Patterns), RulesError> {
     let expr = parser::Parser::new(text, options.max_depth).parse()?;
     let checked = check::Checker::new(kind).check_root(&expr)?;
     Ok((expr, checked.patterns))

@@ -848,58 +848,21 @@ impl<'s> Parser<'s> {
     }
 }
 
-/// A tree node that can be an n-ary `and`, `xor` or `or`: the syntax tree, or the compiled
-/// filter when it is built straight from the text.
-pub(crate) trait Logical: Sized {
-    /// `items` joined by `level`.
-    fn join(level: Logic, items: Vec<Self>) -> Self;
-    /// The operands of a node joined by `level`, or the node itself when it is not one.
-    fn split(self, level: Logic) -> Result<Vec<Self>, Self>;
-}
-
-impl Logical for Expr {
-    fn join(level: Logic, items: Vec<Self>) -> Self {
-        match level {
-            Logic::Or => Expr::Or(items),
-            Logic::Xor => Expr::Xor(items),
-            Logic::And => Expr::And(items),
-        }
-    }
-
-    fn split(self, level: Logic) -> Result<Vec<Self>, Self> {
-        match (level, self) {
-            (Logic::Or, Expr::Or(items))
-            | (Logic::Xor, Expr::Xor(items))
-            | (Logic::And, Expr::And(items)) => Ok(items),
-            (_, other) => Err(other),
-        }
-    }
-}
-
 /// The open groups of `a op b op c ...` while it is read left to right: `and` binds tighter than
 /// `xor`, which binds tighter than `or`. An operand joins the `and` group; `xor` closes the `and`
 /// group into the `xor` group, `or` closes both into the `or` group. Operands that already are of
 /// a group's operator (from parentheses) are flattened into it, so `a and (b and c)` is one
 /// `And` of three. Each group's vector is the tree's own, so grouping costs no copies.
-pub(crate) struct Groups<T> {
-    and: Vec<T>,
-    xor: Vec<T>,
-    or: Vec<T>,
+#[derive(Default)]
+struct Groups {
+    and: Vec<Expr>,
+    xor: Vec<Expr>,
+    or: Vec<Expr>,
 }
 
-impl<T> Default for Groups<T> {
-    fn default() -> Self {
-        Groups {
-            and: Vec::new(),
-            xor: Vec::new(),
-            or: Vec::new(),
-        }
-    }
-}
-
-impl<T: Logical> Groups<T> {
+impl Groups {
     /// `operand` followed by `op`.
-    pub(crate) fn push(&mut self, operand: T, op: Logic) {
+    fn push(&mut self, operand: Expr, op: Logic) {
         match op {
             Logic::And => add(&mut self.and, Logic::And, operand),
             Logic::Xor => {
@@ -915,7 +878,7 @@ impl<T: Logical> Groups<T> {
     }
 
     /// The whole sequence, `last` being its last operand.
-    pub(crate) fn finish(mut self, last: T) -> T {
+    fn finish(mut self, last: Expr) -> Expr {
         let and = close(&mut self.and, Logic::And, last);
         let xor = close(&mut self.xor, Logic::Xor, and);
         close(&mut self.or, Logic::Or, xor)
@@ -923,24 +886,31 @@ impl<T: Logical> Groups<T> {
 }
 
 /// Adds an operand to a group of `level`, flattening one of the same operator.
-fn add<T: Logical>(group: &mut Vec<T>, level: Logic, operand: T) {
+fn add(group: &mut Vec<Expr>, level: Logic, operand: Expr) {
     if group.capacity() == 0 {
         group.reserve(4);
     }
-    match operand.split(level) {
-        Ok(inner) => group.extend(inner),
-        Err(operand) => group.push(operand),
+    match (level, operand) {
+        (Logic::Or, Expr::Or(inner))
+        | (Logic::Xor, Expr::Xor(inner))
+        | (Logic::And, Expr::And(inner)) => group.extend(inner),
+        (_, operand) => group.push(operand),
     }
 }
 
 /// Closes a group with its last operand: the operand alone when the group is empty (a group of
 /// one is not flattened, as it stands for itself).
-fn close<T: Logical>(group: &mut Vec<T>, level: Logic, last: T) -> T {
+fn close(group: &mut Vec<Expr>, level: Logic, last: Expr) -> Expr {
     if group.is_empty() {
         return last;
     }
     add(group, level, last);
-    T::join(level, std::mem::take(group))
+    let items = std::mem::take(group);
+    match level {
+        Logic::Or => Expr::Or(items),
+        Logic::Xor => Expr::Xor(items),
+        Logic::And => Expr::And(items),
+    }
 }
 
 /// A bare literal after an operator or in a set.
@@ -974,7 +944,17 @@ pub(crate) fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, Ru
             None => Ok(None),
         }
     };
-    if let Some((a, b)) = text.split_once("..") {
+    // Plain byte scans: words are short, and a substring search would cost more to set up.
+    let bytes = text.as_bytes();
+    let range = bytes
+        .windows(2)
+        .position(|w| w == b"..")
+        .map(|at| (&text[..at], &text[at + 2..]));
+    let cidr = bytes
+        .iter()
+        .position(|b| *b == b'/')
+        .map(|at| (&text[..at], &text[at + 1..]));
+    if let Some((a, b)) = range {
         if let (Some(x), Some(y)) = (int(a)?, int(b)?) {
             if x > y {
                 return Err(err(format!("range {text} starts after it ends")));
@@ -995,7 +975,7 @@ pub(crate) fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, Ru
             shorten(text)
         )));
     }
-    if let Some((address, prefix)) = text.split_once('/') {
+    if let Some((address, prefix)) = cidr {
         let Ok(ip) = address.parse::<IpAddr>() else {
             return Err(err(format!(
                 "`{}` is not a valid IP address in a CIDR",

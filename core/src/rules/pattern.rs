@@ -6,11 +6,12 @@
 //! `(?u)\p{Hangul}+`). cfcp does the same, under [`REGEX_SIZE_LIMIT`] and
 //! [`REGEX_DFA_SIZE_LIMIT`].
 //!
-//! Most real `matches` patterns are a plain text, perhaps anchored (`^/api/`, `\.php$`). A
-//! [`Pattern`] recognises those while validating and tests them with `starts_with`,
-//! `ends_with`, `==` or `contains`, which gives the same answers as the regex without building
-//! one: building a regex costs tens of microseconds, more than parsing the rest of an
-//! expression many times over.
+//! Most real `matches` patterns stand for a few plain texts, perhaps anchored: `^/api/`,
+//! `\.php$`, `^(www|store|blog)\.example\.com`, `^/articles/200[7-8]/$`. A [`Pattern`]
+//! recognises those while validating, lists the texts (at most [`MAX_LITERALS`]) and tests them
+//! with `starts_with`, `ends_with`, `==` or `contains`, which gives the same answers as the
+//! regex without building one: building a regex costs tens of microseconds, more than parsing
+//! the rest of an expression many times over.
 
 use regex::bytes::{Regex, RegexBuilder};
 
@@ -19,8 +20,11 @@ use super::{REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT};
 /// A compiled `matches` pattern.
 #[derive(Debug, Clone)]
 pub(crate) enum Pattern {
-    /// A pattern without metacharacters: the text it matches and where it must sit.
-    Literal { text: Box<str>, anchor: Anchor },
+    /// A pattern that stands for a few plain texts: the texts, and where one must sit.
+    Literals {
+        texts: Box<[Box<str>]>,
+        anchor: Anchor,
+    },
     /// Anything else, compiled by the `regex` crate.
     Regex(Regex),
 }
@@ -41,9 +45,9 @@ pub(crate) enum Anchor {
 impl Pattern {
     /// Validates and compiles `pattern`; the error is a message for the user.
     pub(crate) fn new(pattern: &str) -> Result<Pattern, String> {
-        match literal(pattern) {
-            Some((text, anchor)) => Ok(Pattern::Literal {
-                text: text.into(),
+        match literals(pattern) {
+            Some((texts, anchor)) => Ok(Pattern::Literals {
+                texts: texts.into_iter().map(String::into_boxed_str).collect(),
                 anchor,
             }),
             None => compile(pattern).map(Pattern::Regex),
@@ -54,11 +58,11 @@ impl Pattern {
     #[inline]
     pub(crate) fn is_match(&self, text: &str) -> bool {
         match self {
-            Pattern::Literal { text: lit, anchor } => match anchor {
-                Anchor::None => text.contains(&**lit),
-                Anchor::Start => text.starts_with(&**lit),
-                Anchor::End => text.ends_with(&**lit),
-                Anchor::Both => text == &**lit,
+            Pattern::Literals { texts, anchor } => match anchor {
+                Anchor::None => texts.iter().any(|t| contains(text, t)),
+                Anchor::Start => texts.iter().any(|t| text.starts_with(&**t)),
+                Anchor::End => texts.iter().any(|t| text.ends_with(&**t)),
+                Anchor::Both => texts.iter().any(|t| text == &**t),
             },
             Pattern::Regex(regex) => regex.is_match(text.as_bytes()),
         }
@@ -152,15 +156,45 @@ pub(crate) fn compile(pattern: &str) -> Result<Regex, String> {
         })
 }
 
-/// The text and anchoring of a pattern that is plain text: an optional `^`, characters that are
-/// not metacharacters or are escaped ASCII punctuation (`\.`, `\/`), an optional `$`. `None` for
-/// anything else (classes, groups, repetition, `.`, flags, escapes such as `\d` or `\x41`), which
-/// goes to the regex engine.
+/// Does `haystack` contain `needle`? A short haystack is scanned directly: the standard
+/// library's substring search prepares its needle on every call, which costs more than the whole
+/// scan of a header or path; a long one (a body) gets that search's linear-time guarantee.
+#[inline]
+pub(crate) fn contains(haystack: &str, needle: &str) -> bool {
+    const SHORT: usize = 256;
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else {
+        return true;
+    };
+    if h.len() > SHORT {
+        return haystack.contains(needle);
+    }
+    if h.len() < n.len() {
+        return false;
+    }
+    let last_start = h.len() - n.len();
+    h[..=last_start]
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == first && &h[i + 1..i + n.len()] == rest)
+}
+
+/// The most texts a pattern may stand for to be matched as texts.
+pub(crate) const MAX_LITERALS: usize = 64;
+
+/// The texts a pattern stands for and where they must sit, for a pattern made of: an optional
+/// `^`; characters that are not metacharacters, or are escaped ASCII punctuation (`\.`, `\/`);
+/// groups `(a|b|c)` or `(?:a|b)` of such alternatives (not nested); classes of ASCII letters and
+/// digits and their ranges (`[7-8]`, `[a-cx]`); an optional `$`. `None` for anything else
+/// (repetition, `.`, flags, escapes such as `\d` or `\x41`, nested groups, a top-level `|`) and
+/// for patterns standing for more than [`MAX_LITERALS`] texts; those go to the regex engine.
 ///
-/// Such a pattern is always a valid regex, and the regex matches exactly where the text occurs
-/// (anchored as written): without `(?m)`, `^` and `$` are the start and end of the haystack, and
-/// a UTF-8 text is found in UTF-8 haystack bytes exactly where it is found as a substring.
-fn literal(pattern: &str) -> Option<(String, Anchor)> {
+/// Such a pattern is always a valid regex, and it matches exactly where one of its texts occurs
+/// (anchored as written): without `(?m)`, `^` and `$` are the start and end of the haystack; a
+/// group or class matches one of its alternatives, whatever the regex engine's preference among
+/// them; and a UTF-8 text is found in UTF-8 haystack bytes exactly where it is found as a
+/// substring. With Unicode off, class ranges are byte ranges, the same as these ASCII ones.
+fn literals(pattern: &str) -> Option<(Vec<String>, Anchor)> {
     let (body, start) = match pattern.strip_prefix('^') {
         Some(rest) => (rest, true),
         None => (pattern, false),
@@ -172,18 +206,18 @@ fn literal(pattern: &str) -> Option<(String, Anchor)> {
         }
         _ => (body, false),
     };
-    let mut text = String::with_capacity(body.len());
+    let mut texts = vec![String::with_capacity(body.len())];
     let mut chars = body.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => match chars.next() {
-                Some(e) if e.is_ascii_punctuation() && e != '<' && e != '>' => text.push(e),
-                _ => return None,
-            },
-            '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' => {
-                return None
+            '(' => {
+                let alternatives = group(&mut chars)?;
+                texts = product(&texts, &alternatives)?;
             }
-            c => text.push(c),
+            c => {
+                let choices = unit(c, &mut chars)?;
+                texts = append(texts, &choices)?;
+            }
         }
     }
     let anchor = match (start, end) {
@@ -192,45 +226,201 @@ fn literal(pattern: &str) -> Option<(String, Anchor)> {
         (false, true) => Anchor::End,
         (true, true) => Anchor::Both,
     };
-    Some((text, anchor))
+    Some((texts, anchor))
+}
+
+/// The characters one unit outside a group stands for: a literal character, an escaped
+/// punctuation character, or a class.
+fn unit(c: char, chars: &mut std::str::Chars<'_>) -> Option<Vec<char>> {
+    match c {
+        '\\' => match chars.next() {
+            Some(e) if e.is_ascii_punctuation() && e != '<' && e != '>' => Some(vec![e]),
+            _ => None,
+        },
+        '[' => class(chars),
+        '.' | '+' | '*' | '?' | '(' | ')' | '|' | ']' | '{' | '}' | '^' | '$' => None,
+        c => Some(vec![c]),
+    }
+}
+
+/// A class after its `[`: ASCII letters and digits and ranges of one kind (`0-9`, `a-f`).
+fn class(chars: &mut std::str::Chars<'_>) -> Option<Vec<char>> {
+    let mut members = Vec::new();
+    loop {
+        let c = chars.next()?;
+        if c == ']' && !members.is_empty() {
+            return Some(members);
+        }
+        if !c.is_ascii_alphanumeric() {
+            return None;
+        }
+        let mut lookahead = chars.clone();
+        if lookahead.next() == Some('-') {
+            if let Some(last) = lookahead.next().filter(char::is_ascii_alphanumeric) {
+                let same_kind = (c.is_ascii_digit() && last.is_ascii_digit())
+                    || (c.is_ascii_lowercase() && last.is_ascii_lowercase())
+                    || (c.is_ascii_uppercase() && last.is_ascii_uppercase());
+                if !same_kind || c > last {
+                    return None;
+                }
+                members.extend(c..=last);
+                *chars = lookahead;
+                continue;
+            }
+        }
+        members.push(c);
+    }
+}
+
+/// A group after its `(`: `?:` perhaps, then alternatives of units separated by `|`, then `)`.
+fn group(chars: &mut std::str::Chars<'_>) -> Option<Vec<String>> {
+    let mut lookahead = chars.clone();
+    if lookahead.next() == Some('?') {
+        if lookahead.next() != Some(':') {
+            return None;
+        }
+        *chars = lookahead;
+    }
+    let mut alternatives = Vec::new();
+    let mut current = vec![String::new()];
+    loop {
+        match chars.next()? {
+            ')' => {
+                alternatives.append(&mut current);
+                return (alternatives.len() <= MAX_LITERALS).then_some(alternatives);
+            }
+            '|' => {
+                alternatives.append(&mut current);
+                current = vec![String::new()];
+            }
+            c => current = append(current, &unit(c, chars)?)?,
+        }
+    }
+}
+
+/// Every text followed by every choice of character.
+fn append(mut texts: Vec<String>, choices: &[char]) -> Option<Vec<String>> {
+    if let [c] = choices {
+        texts.iter_mut().for_each(|t| t.push(*c));
+        return Some(texts);
+    }
+    if texts.len() * choices.len() > MAX_LITERALS {
+        return None;
+    }
+    Some(
+        texts
+            .iter()
+            .flat_map(|t| {
+                choices.iter().map(move |c| {
+                    let mut t = t.clone();
+                    t.push(*c);
+                    t
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Every text followed by every alternative.
+fn product(texts: &[String], alternatives: &[String]) -> Option<Vec<String>> {
+    if texts.len() * alternatives.len() > MAX_LITERALS {
+        return None;
+    }
+    Some(
+        texts
+            .iter()
+            .flat_map(|t| alternatives.iter().map(move |a| format!("{t}{a}")))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
+    fn texts(pattern: &str) -> Option<(Vec<&'static str>, Anchor)> {
+        literals(pattern).map(|(texts, anchor)| {
+            let texts = texts
+                .into_iter()
+                .map(|t| &*Box::leak(t.into_boxed_str()))
+                .collect();
+            (texts, anchor)
+        })
+    }
+
     #[test]
-    fn plain_patterns_become_literals() {
-        let cases = [
-            ("^/api/", "/api/", Anchor::Start),
-            (r"\.php$", ".php", Anchor::End),
-            (r"^/api/login\.aspx$", "/api/login.aspx", Anchor::Both),
-            ("a\"b", "a\"b", Anchor::None),
-            (r"price\$", "price$", Anchor::None),
-            (r"a\\$", r"a\", Anchor::End),
-            ("wp-admin #1 & ~x", "wp-admin #1 & ~x", Anchor::None),
-            ("", "", Anchor::None),
-            ("^$", "", Anchor::Both),
-            ("é/ü", "é/ü", Anchor::None),
+    fn patterns_standing_for_a_few_texts_become_texts() {
+        let cases: [(&str, &[&str], Anchor); 16] = [
+            ("^/api/", &["/api/"], Anchor::Start),
+            (r"\.php$", &[".php"], Anchor::End),
+            (r"^/api/login\.aspx$", &["/api/login.aspx"], Anchor::Both),
+            ("a\"b", &["a\"b"], Anchor::None),
+            (r"price\$", &["price$"], Anchor::None),
+            (r"a\\$", &[r"a\"], Anchor::End),
+            ("wp-admin #1 & ~x", &["wp-admin #1 & ~x"], Anchor::None),
+            ("", &[""], Anchor::None),
+            ("^$", &[""], Anchor::Both),
+            ("é/ü", &["é/ü"], Anchor::None),
+            (
+                r"^(www|store)\.example\.com",
+                &["www.example.com", "store.example.com"],
+                Anchor::Start,
+            ),
+            (
+                "^/articles/200[7-8]/$",
+                &["/articles/2007/", "/articles/2008/"],
+                Anchor::Both,
+            ),
+            (r"/x\.(?:xml|src)$", &["/x.xml", "/x.src"], Anchor::End),
+            ("[ab][1-2]", &["a1", "a2", "b1", "b2"], Anchor::None),
+            ("a(|b)", &["a", "ab"], Anchor::None),
+            ("()", &[""], Anchor::None),
         ];
-        for (pattern, text, anchor) in cases {
+        for (pattern, expected, anchor) in cases {
             assert_eq!(
-                literal(pattern),
-                Some((text.to_owned(), anchor)),
+                texts(pattern),
+                Some((expected.to_vec(), anchor)),
                 "{pattern}"
             );
         }
         for pattern in [
-            "a.b", "a+", "(a)", "[ab]", "a{2}", "a|b", r"\d", r"\x41", r"\<", "a^", "$a", r"a\",
+            "a.b",
+            "a+",
+            "(a)+",
+            "(a|b)*",
+            "a{2}",
+            "a|b",
+            r"\d",
+            r"\x41",
+            r"\<",
+            "a^",
+            "$a",
+            r"a\",
             "(?i)a",
+            "(?P<n>a)",
+            "((a))",
+            "(a",
+            "a)",
+            "[^a]",
+            "[a-Z]",
+            "[9-0]",
+            "[a-]",
+            "[]a]",
+            "[.]",
+            "[é]",
+            "[a",
+            // More than MAX_LITERALS texts.
+            "[a-z][a-z]",
         ] {
-            assert_eq!(literal(pattern), None, "{pattern}");
+            assert_eq!(texts(pattern), None, "{pattern}");
         }
     }
 
-    /// The literal shortcut answers exactly as the regex engine does.
+    /// The texts shortcut answers exactly as the regex engine does.
     #[test]
-    fn literals_agree_with_the_regex_engine() {
+    fn texts_agree_with_the_regex_engine() {
         let patterns = [
             "^/api/",
             r"\.php$",
@@ -244,6 +434,11 @@ mod tests {
             "$",
             "é",
             r"\/x\-y",
+            r"^(www|store|blog)\.example\.com",
+            "^/articles/200[7-8]/$",
+            r"/autodiscover\.(xml|src)$",
+            "(comment|conversation|event|poll)/create",
+            "a(|b)c",
         ];
         let haystacks = [
             "",
@@ -259,10 +454,21 @@ mod tests {
             r"a\",
             "café",
             "/x-y",
+            "store.example.com/a",
+            "blog.example.co",
+            "/articles/2008/",
+            "/articles/2009/",
+            "/a/autodiscover.xml",
+            "/autodiscover.xmlx",
+            "/poll/create?x",
+            "/polls/create",
+            "ac",
+            "abc",
+            "abbc",
         ];
         for pattern in patterns {
             let fast = Pattern::new(pattern).unwrap();
-            assert!(matches!(fast, Pattern::Literal { .. }), "{pattern}");
+            assert!(matches!(fast, Pattern::Literals { .. }), "{pattern}");
             let regex = compile(pattern).unwrap();
             for haystack in haystacks {
                 assert_eq!(
@@ -274,28 +480,77 @@ mod tests {
         }
     }
 
-    proptest::proptest! {
-        /// Any text, escaped as the `regex` crate escapes it and perhaps anchored, is a literal
-        /// pattern that matches exactly where the regex does.
-        #[test]
-        fn escaped_text_matches_as_the_regex_does(
-            text in "[^\\x00]{0,8}",
-            haystack in "[^\\x00]{0,16}",
-            start in proptest::bool::ANY,
-            end in proptest::bool::ANY,
-        ) {
-            let pattern = format!(
-                "{}{}{}",
-                if start { "^" } else { "" },
-                regex::escape(&text),
-                if end { "$" } else { "" }
+    #[test]
+    fn short_and_long_haystacks_are_searched_alike() {
+        let long = format!("{}needle", "x".repeat(300));
+        for (haystack, needle) in [
+            ("abc", ""),
+            ("", "a"),
+            ("abc", "abc"),
+            ("abc", "abcd"),
+            ("aab", "ab"),
+            ("xyz", "yz"),
+            (long.as_str(), "needle"),
+            (long.as_str(), "needles"),
+        ] {
+            assert_eq!(
+                contains(haystack, needle),
+                haystack.contains(needle),
+                "{needle}"
             );
+        }
+    }
+
+    /// A piece of a pattern of the shapes the texts shortcut takes: the pattern text, and the
+    /// texts it stands for.
+    fn piece() -> impl Strategy<Value = (String, Vec<String>)> {
+        let text = "[^\\x00]{0,3}".prop_map(|t| (regex::escape(&t), vec![t]));
+        let class = prop::sample::select(vec![
+            ("[ab]", vec!["a", "b"]),
+            ("[0-2]", vec!["0", "1", "2"]),
+            ("[X-Zq]", vec!["X", "Y", "Z", "q"]),
+        ])
+        .prop_map(|(p, t)| (p.to_owned(), t.into_iter().map(String::from).collect()));
+        let group = prop::collection::vec("[^\\x00]{0,3}", 1..4).prop_map(|alternatives| {
+            let escaped: Vec<String> = alternatives.iter().map(|a| regex::escape(a)).collect();
+            (format!("({})", escaped.join("|")), alternatives)
+        });
+        prop_oneof![text, class, group]
+    }
+
+    proptest! {
+        /// Patterns of texts, classes and groups, perhaps anchored, match exactly where the
+        /// regex does, on haystacks that contain their texts and on others.
+        #[test]
+        fn texts_match_as_the_regex_does(
+            pieces in prop::collection::vec(piece(), 0..4),
+            haystack in "[^\\x00]{0,16}",
+            start in any::<bool>(),
+            end in any::<bool>(),
+        ) {
+            let mut pattern = String::from(if start { "^" } else { "" });
+            let mut texts = vec![String::new()];
+            for (piece, alternatives) in &pieces {
+                pattern.push_str(piece);
+                texts = texts
+                    .iter()
+                    .flat_map(|t| alternatives.iter().map(move |a| format!("{t}{a}")))
+                    .collect();
+            }
+            if end {
+                pattern.push('$');
+            }
             let fast = Pattern::new(&pattern).unwrap();
-            proptest::prop_assert!(matches!(fast, Pattern::Literal { .. }), "{}", pattern);
+            prop_assert!(matches!(fast, Pattern::Literals { .. }), "{}", pattern);
             let regex = compile(&pattern).unwrap();
-            // Often a haystack that contains the text, else the check would rarely see a match.
-            for haystack in [haystack.clone(), format!("{haystack}{text}"), format!("{text}{haystack}"), text.clone()] {
-                proptest::prop_assert_eq!(
+            let text = texts.first().cloned().unwrap_or_default();
+            for haystack in [
+                haystack.clone(),
+                format!("{haystack}{text}"),
+                format!("{text}{haystack}"),
+                text.clone(),
+            ] {
+                prop_assert_eq!(
                     fast.is_match(&haystack),
                     regex.is_match(haystack.as_bytes()),
                     "{:?} on {:?}", pattern, haystack

@@ -32,23 +32,61 @@ use super::Request;
 pub struct PreparedRequest<'r> {
     request: &'r Request,
     /// The value of each [`Source`], by discriminant.
-    values: Box<[Option<Scalar<'r>>]>,
+    values: Box<[Value<'r>; Source::ALL.len()]>,
     /// Scalar fields the request sets by name (`Request::fields`), which win over `values`.
-    overrides: Vec<(&'static str, Option<Scalar<'static>>)>,
+    overrides: Vec<(&'static str, Value<'static>)>,
+}
+
+/// A stored field value. Unlike [`Scalar`] (whose `Cow` hides its tag in a string's capacity),
+/// its tag is plain, so that reading a value is one load and one compare.
+#[derive(Debug, Clone, PartialEq)]
+enum Value<'r> {
+    Missing,
+    Bool(bool),
+    Int(i64),
+    Ip(IpAddr),
+    Str(&'r str),
+    Owned(Box<str>),
+}
+
+impl<'r> From<Option<Scalar<'r>>> for Value<'r> {
+    fn from(value: Option<Scalar<'r>>) -> Self {
+        match value {
+            None => Value::Missing,
+            Some(Scalar::Bool(b)) => Value::Bool(b),
+            Some(Scalar::Int(i)) => Value::Int(i),
+            Some(Scalar::Ip(ip)) => Value::Ip(ip),
+            Some(Scalar::Str(Cow::Borrowed(s))) => Value::Str(s),
+            Some(Scalar::Str(Cow::Owned(s))) => Value::Owned(s.into_boxed_str()),
+        }
+    }
+}
+
+impl Value<'_> {
+    fn scalar(&self) -> Option<Scalar<'_>> {
+        Some(match self {
+            Value::Missing => return None,
+            Value::Bool(b) => Scalar::Bool(*b),
+            Value::Int(i) => Scalar::Int(*i),
+            Value::Ip(ip) => Scalar::Ip(*ip),
+            Value::Str(s) => Scalar::Str(Cow::Borrowed(s)),
+            Value::Owned(s) => Scalar::Str(Cow::Borrowed(s)),
+        })
+    }
 }
 
 impl Request {
     /// Works out every scalar field of the request once, for
     /// [`Filter::matches_prepared`](super::Filter::matches_prepared).
     pub fn prepare(&self) -> PreparedRequest<'_> {
-        let values = Source::ALL.iter().map(|s| self.source(*s)).collect();
+        let values = Box::new(Source::ALL.map(|s| Value::from(self.source(s))));
         let overrides = self
             .fields
             .iter()
             .filter_map(|(name, json)| {
                 let (name, ty) = field_entry(name)?;
                 let source = Source::of(name, ty)?;
-                Some((name, overridden(json, source)))
+                Some((name, Value::from(overridden(json, source))))
             })
             .collect();
         PreparedRequest {
@@ -63,6 +101,27 @@ impl<'r> PreparedRequest<'r> {
     /// The request this was prepared from.
     pub fn request(&self) -> &'r Request {
         self.request
+    }
+
+    /// The stored value of a field: its override when the request sets it by name, else its
+    /// source's.
+    #[inline]
+    fn stored(&self, name: &'static str, source: Source) -> &Value<'_> {
+        if !self.overrides.is_empty() {
+            if let Some(value) = self.overridden(name) {
+                return value;
+            }
+        }
+        &self.values[source as usize]
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn overridden(&self, name: &str) -> Option<&Value<'static>> {
+        self.overrides
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, value)| value)
     }
 }
 
@@ -122,44 +181,21 @@ impl Fields for Request {
     }
 }
 
-impl PreparedRequest<'_> {
-    /// The stored value of a field: its override when the request sets it by name, else its
-    /// source's.
-    #[inline]
-    fn stored(&self, name: &'static str, source: Source) -> Option<&Scalar<'_>> {
-        if !self.overrides.is_empty() {
-            if let Some(value) = self.overridden(name) {
-                return value.as_ref();
-            }
-        }
-        self.values.get(source as usize).and_then(Option::as_ref)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn overridden(&self, name: &str) -> Option<&Option<Scalar<'static>>> {
-        self.overrides
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, value)| value)
-    }
-}
-
 impl Fields for PreparedRequest<'_> {
     #[inline]
     fn scalar(&self, name: &'static str, source: Source) -> Option<Scalar<'_>> {
-        self.stored(name, source).map(Scalar::reborrow)
+        self.stored(name, source).scalar()
     }
 
     #[inline]
     fn is_true(&self, name: &'static str, source: Source) -> bool {
-        matches!(self.stored(name, source), Some(Scalar::Bool(true)))
+        matches!(self.stored(name, source), Value::Bool(true))
     }
 
     #[inline]
     fn int(&self, name: &'static str, source: Source) -> Option<i64> {
         match self.stored(name, source) {
-            Some(Scalar::Int(v)) => Some(*v),
+            Value::Int(v) => Some(*v),
             _ => None,
         }
     }
@@ -167,7 +203,7 @@ impl Fields for PreparedRequest<'_> {
     #[inline]
     fn ip(&self, name: &'static str, source: Source) -> Option<IpAddr> {
         match self.stored(name, source) {
-            Some(Scalar::Ip(ip)) => Some(*ip),
+            Value::Ip(ip) => Some(*ip),
             _ => None,
         }
     }
@@ -180,21 +216,9 @@ impl Fields for PreparedRequest<'_> {
         test: impl FnOnce(&str) -> bool,
     ) -> bool {
         match self.stored(name, source) {
-            Some(Scalar::Str(s)) => test(s),
+            Value::Str(s) => test(s),
+            Value::Owned(s) => test(s),
             _ => false,
-        }
-    }
-}
-
-impl Scalar<'_> {
-    /// The same value, borrowing a string instead of copying it.
-    #[inline]
-    pub(crate) fn reborrow(&self) -> Scalar<'_> {
-        match self {
-            Scalar::Bool(b) => Scalar::Bool(*b),
-            Scalar::Int(i) => Scalar::Int(*i),
-            Scalar::Str(s) => Scalar::Str(Cow::Borrowed(s)),
-            Scalar::Ip(ip) => Scalar::Ip(*ip),
         }
     }
 }
