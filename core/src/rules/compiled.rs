@@ -81,8 +81,8 @@ pub(crate) enum StrTest {
         tokens: Box<[WildcardToken]>,
         case_sensitive: bool,
     },
-    /// `in {...}`: the set's strings, sorted (binary search).
-    In(Box<[Box<str>]>),
+    /// `in {...}`: the set's strings, sorted by length, then bytes (binary search).
+    In(Vec<Box<str>>),
 }
 
 /// A test of an integer.
@@ -231,9 +231,9 @@ impl Node {
 
     /// `field in {"a" "b" ...}` for a String or Bytes field.
     pub(crate) fn str_in(slot: Slot, mut strings: Vec<Box<str>>) -> Node {
-        strings.sort_unstable();
+        strings.sort_unstable_by(|a, b| by_length(a, b));
         strings.dedup();
-        Node::Str(slot, StrTest::In(strings.into()))
+        Node::Str(slot, StrTest::In(strings))
     }
 
     /// `field matches "..."`, the pattern being at `index` in the filter's [`Patterns`].
@@ -436,6 +436,15 @@ impl Successor for u128 {
     }
 }
 
+/// Strings ordered by length first: a set of strings sorted so is searched mostly by comparing
+/// lengths, and compares bytes only with strings of the searched one's length.
+#[inline]
+fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
 impl StrTest {
     #[inline]
     fn holds(&self, s: &str, patterns: &Patterns) -> bool {
@@ -461,7 +470,7 @@ impl StrTest {
                 tokens,
                 case_sensitive,
             } => wildcard_match_tokens(tokens, s, *case_sensitive),
-            StrTest::In(set) => set.binary_search_by(|item| (**item).cmp(s)).is_ok(),
+            StrTest::In(set) => set.binary_search_by(|item| by_length(item, s)).is_ok(),
         }
     }
 }

@@ -195,25 +195,11 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
         b'&' if next == Some(b'&') => simple(Tok::AndAnd, 2),
         b'|' if next == Some(b'|') => simple(Tok::OrOr, 2),
         b'^' if next == Some(b'^') => simple(Tok::XorXor, 2),
-        b'=' if next == Some(b'=') && bytes.get(start + 2) == Some(&b'=') => {
-            Err(
-                RulesError::new("`===` is not an operator", start, start + 3)
-                    .with_help("did you mean `==` (or `eq`)?"),
-            )
-        }
-        b'=' if next == Some(b'=') => simple(Tok::EqEq, 2),
-        b'=' => Err(RulesError::new("`=` is not an operator", start, start + 1)
-            .with_help("did you mean `==` (or `eq`)?")),
+        b'=' if next == Some(b'=') && bytes.get(start + 2) != Some(&b'=') => simple(Tok::EqEq, 2),
         b'<' if next == Some(b'=') => simple(Tok::Le, 2),
         b'<' => simple(Tok::Lt, 1),
         b'>' if next == Some(b'=') => simple(Tok::Ge, 2),
         b'>' => simple(Tok::Gt, 1),
-        b'&' => Err(RulesError::new("`&` is not an operator", start, start + 1)
-            .with_help("did you mean `&&` (or `and`)?")),
-        b'|' => Err(RulesError::new("`|` is not an operator", start, start + 1)
-            .with_help("did you mean `||` (or `or`)?")),
-        b'^' => Err(RulesError::new("`^` is not an operator", start, start + 1)
-            .with_help("did you mean `^^` (or `xor`)?")),
         b'"' => quoted_string(source, start),
         b'r' if raw_string_starts(bytes, start) => raw_string(source, start),
         b'$' => list_name(source, start),
@@ -236,11 +222,32 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
             }
             simple(Tok::Ident, end - start)
         }
-        0 => Err(RulesError::new(
+        _ => Err(no_token(source, start)),
+    }
+}
+
+/// Why no token starts at `start`; kept out of line so that lexing stays small.
+#[cold]
+#[inline(never)]
+fn no_token(source: &str, start: usize) -> RulesError {
+    let bytes = source.as_bytes();
+    let next = bytes.get(start + 1).copied();
+    match bytes[start] {
+        b'=' if next == Some(b'=') => RulesError::new("`===` is not an operator", start, start + 3)
+            .with_help("did you mean `==` (or `eq`)?"),
+        b'=' => RulesError::new("`=` is not an operator", start, start + 1)
+            .with_help("did you mean `==` (or `eq`)?"),
+        b'&' => RulesError::new("`&` is not an operator", start, start + 1)
+            .with_help("did you mean `&&` (or `and`)?"),
+        b'|' => RulesError::new("`|` is not an operator", start, start + 1)
+            .with_help("did you mean `||` (or `or`)?"),
+        b'^' => RulesError::new("`^` is not an operator", start, start + 1)
+            .with_help("did you mean `^^` (or `xor`)?"),
+        0 => RulesError::new(
             format!("NUL byte at byte {start}: an expression cannot contain NUL characters"),
             start,
             start + 1,
-        )),
+        ),
         _ => {
             let c = source[start..].chars().next().unwrap_or('?');
             let message = if c.is_control() {
@@ -248,7 +255,7 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
             } else {
                 format!("unexpected character `{c}`")
             };
-            Err(RulesError::new(message, start, start + c.len_utf8()))
+            RulesError::new(message, start, start + c.len_utf8())
         }
     }
 }

@@ -14,11 +14,19 @@
 //!   ([`FUNCTIONS`]), operators against operand types, `[*]` placement (a comparison over `[*]`
 //!   yields one result per element and must sit inside `any()`/`all()`), value-only functions,
 //!   regular expressions compiled as Cloudflare does (bytes, Unicode off unless `(?u)`) under
-//!   size limits, plain-text patterns recognised and matched without a regex engine (`pattern`).
+//!   size limits; patterns that stand for a few plain texts are matched as texts (`pattern`).
 //! * **Printer**: `Display` on the tree prints one canonical text (English operators, minimal
 //!   parentheses); parsing it gives an equal tree.
-//! * **Evaluator** (`eval`): [`Filter::matches`] decides whether a [`Request`] matches, resolving
-//!   `$lists` through [`Lists`].
+//! * **Evaluator** (`eval`): the tree-walking evaluator, which defines the semantics.
+//!   [`Filter::matches`] runs a compiled form: fields resolved to where a [`Request`] keeps them
+//!   and constants prepared (`compiled`), `and`/`or`/`not` flattened into tests with true and
+//!   false exits (`program`); the tests check it agrees with the tree walker.
+//!   [`Filter::matches_prepared`] reads fields from a [`PreparedRequest`], worked out once per
+//!   request for a whole ruleset (`prepared`). `$lists` resolve through [`Lists`].
+//! * **Direct path** (`direct`): filters of the common shapes (plain fields compared with
+//!   literals and sets, `and`/`or`/`not`) are checked and compiled in one pass over the text,
+//!   without the tree, which [`Filter::expr`] builds from the text on first use. Anything else
+//!   takes the full path (parser, checker, compiler), which also explains every error.
 //!
 //! Errors ([`RulesError`]) carry a message, a byte span, a hint when a likely fix exists (the
 //! nearest field, operator or function name), and render with carets like a compiler's.
