@@ -1,10 +1,6 @@
 //! The type checker: field and function names, argument types, operator and value types, `[*]`
 //! placement, value-only functions, and regular expressions compiled under the size limits.
 
-use std::collections::HashMap;
-
-use regex::{Regex, RegexBuilder};
-
 use super::ast::{
     CmpOp, Comparison, Expr, IndexOp, ListRef, Literal, Rhs, SetItem, Span, Spanned, Value,
 };
@@ -12,7 +8,8 @@ use super::error::{suggest, RulesError};
 use super::fields::{field_type, Type, FIELDS};
 use super::functions::{function, FunctionContext, FUNCTIONS};
 use super::lexer::shorten;
-use super::{ExpressionKind, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT};
+use super::pattern::Patterns;
+use super::ExpressionKind;
 
 /// A checked value's type. `each` marks a value behind `[*]`: one value per array element, which
 /// makes the comparison or function around it run element by element.
@@ -36,10 +33,10 @@ impl Ty {
     }
 }
 
-/// What checking gives besides the type: the compiled regular expressions, by pattern.
+/// What checking gives besides the type: the compiled regular expressions.
 #[derive(Debug, Default)]
 pub(crate) struct Checked {
-    pub regexes: HashMap<String, Regex>,
+    pub patterns: Patterns,
 }
 
 pub(crate) struct Checker {
@@ -52,31 +49,6 @@ pub(crate) struct Checker {
 
 fn err(message: impl Into<String>, span: Span) -> RulesError {
     RulesError::new(message, span.start, span.end)
-}
-
-pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => format!(
-                "the regular expression is too large once compiled (over {limit} bytes); simplify it or split it"
-            ),
-            other => {
-                // The regex crate's syntax errors span several lines; keep the last (the reason).
-                let text = other.to_string();
-                let reason = text
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim()
-                    .trim_start_matches("error: ")
-                    .to_owned();
-                format!("invalid regular expression: {reason}")
-            }
-        })
 }
 
 /// Checks a wildcard pattern: no `**`, and `\` only before `*` or `\`.
@@ -372,7 +344,10 @@ impl Checker {
                 let Rhs::Regex(pattern) = rhs else {
                     return Err(mismatch("a regular expression string"));
                 };
-                self.regex(pattern, rhs_span)?;
+                self.checked
+                    .patterns
+                    .add_match(pattern)
+                    .map_err(|m| err(m, rhs_span))?;
             }
             (t, CmpOp::Wildcard | CmpOp::StrictWildcard) if t.is_stringy() => {
                 let Rhs::String(pattern) = rhs else {
@@ -451,14 +426,6 @@ impl Checker {
             _ => return Err(unsupported("strings, integers and IP addresses")),
         }
         Ok(result)
-    }
-
-    fn regex(&mut self, pattern: &str, span: Span) -> Result<(), RulesError> {
-        if !self.checked.regexes.contains_key(pattern) {
-            let regex = compile_regex(pattern).map_err(|m| err(m, span))?;
-            self.checked.regexes.insert(pattern.to_owned(), regex);
-        }
-        Ok(())
     }
 
     fn call(&mut self, name: &str, args: &[Expr], span: Span) -> Result<Ty, RulesError> {
@@ -709,7 +676,10 @@ impl Checker {
                 sig.arity(3, 3)?;
                 sig.stringy(0)?;
                 let pattern = sig.string_literal(1)?;
-                self.regex(&pattern, sig.args[1].span())?;
+                self.checked
+                    .patterns
+                    .add_replace(&pattern)
+                    .map_err(|m| err(m, sig.args[1].span()))?;
                 sig.stringy(2)?;
                 Type::String
             }

@@ -11,33 +11,41 @@
 //! inline set. Everything else (functions, indexes, arrays, maps, lists) stays a [`Node::Tree`]
 //! and runs on the tree-walking evaluator in `eval`, which defines the semantics; the tests check
 //! that both agree on every expression they parse.
+//!
+//! Nodes are built here from a checked tree ([`Node::compile`]) or by `direct` straight from the
+//! text; both go through the same leaf constructors ([`Node::str_compare`], ...). `program`
+//! flattens them for evaluation; [`Node::eval`] evaluates what stays a subtree there (`xor`).
 
 use std::net::IpAddr;
-
-use regex::Regex;
+use std::sync::OnceLock;
 
 use super::ast::{CmpOp, Comparison, Expr, Literal, Rhs, SetItem, Value};
-use super::eval::{
-    ip_in, wildcard_match_tokens, wildcard_tokens, Context, Scalar, Source, WildcardToken,
-};
-use super::fields::field_entry;
-use super::Request;
+use super::eval::{wildcard_match_tokens, wildcard_tokens, Context, Source, WildcardToken};
+use super::fields::{field_id, FieldType, FIELDS};
+use super::pattern::{contains, Patterns};
+use super::prepared::Fields;
 
 /// A compiled filter node; evaluating it gives what `Context::truth` gives for its expression.
-#[derive(Debug, Clone)]
+///
+/// `repr(u8)` puts the variant in a byte of its own: without it the variant hides in a niche of
+/// a field (a vector's capacity), and every dispatch first decodes it.
+#[derive(Debug, Clone, PartialEq)]
+#[repr(u8)]
 pub(crate) enum Node {
     /// `true` / `false`, or a comparison that can never hold.
     Const(bool),
     /// `a and b and ...`.
-    And(Box<[Node]>),
+    And(Vec<Node>),
     /// `a or b or ...`.
-    Or(Box<[Node]>),
+    Or(Vec<Node>),
     /// `a xor b xor ...`.
-    Xor(Box<[Node]>),
+    Xor(Vec<Node>),
     /// `not a`, where `a` is a compiled node (always a Boolean).
     Not(Box<Node>),
     /// A Boolean field on its own (`ssl`).
     Bool(Slot),
+    /// A String or Bytes field `eq` a string (the most common test, one dispatch less).
+    StrEq(Slot, Box<str>),
     /// A String or Bytes field against a constant.
     Str(Slot, StrTest),
     /// An Int field against a constant.
@@ -45,11 +53,11 @@ pub(crate) enum Node {
     /// An IP field against a constant.
     Ip(Slot, IpTest),
     /// Anything else, run by the tree-walking evaluator.
-    Tree(Expr),
+    Tree(Box<Expr>),
 }
 
 /// A scalar field resolved for evaluation.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Slot {
     /// The field's name, for a request that sets it by name in `fields`.
     name: &'static str,
@@ -57,92 +65,123 @@ pub(crate) struct Slot {
 }
 
 /// A test of a string.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum StrTest {
-    /// `eq`, `ne`, `lt`, `le`, `gt`, `ge` against a string.
+    /// `ne` a string.
+    Ne(Box<str>),
+    /// `lt`, `le`, `gt`, `ge` against a string.
     Order(CmpOp, Box<str>),
     /// `contains`.
     Contains(Box<str>),
-    /// `matches` (`None` when the checker compiled no regex for it: never matches).
-    Matches(Option<Regex>),
+    /// `matches`: the index of the pattern in the filter's [`Patterns`] (`None` when the
+    /// checker compiled none for it: never matches).
+    Matches(Option<usize>),
     /// `wildcard` and `strict wildcard`.
     Wildcard {
         tokens: Box<[WildcardToken]>,
         case_sensitive: bool,
     },
-    /// `in {...}`: the set's strings, sorted (binary search).
-    In(Box<[Box<str>]>),
+    /// `in {...}`: the set's strings, sorted by length, then bytes (binary search).
+    In(Vec<Box<str>>),
 }
 
 /// A test of an integer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum IntTest {
     /// `eq`, `ne`, `lt`, `le`, `gt`, `ge` against an integer.
     Order(CmpOp, i64),
-    /// `in {...}`: inclusive ranges (a single value is a one-value range).
-    In(Box<[(i64, i64)]>),
+    /// `in {...}`: inclusive ranges (a single value is a one-value range), sorted and merged.
+    In(Vec<(i64, i64)>),
 }
 
 /// A test of an IP address.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum IpTest {
     /// `eq`.
     Eq(IpAddr),
     /// `ne`.
     Ne(IpAddr),
-    /// `in {...}`: addresses, ranges and CIDRs.
-    In(Box<[SetItem]>),
+    /// `in {...}`: addresses, ranges and CIDRs as inclusive ranges per family, sorted and
+    /// merged.
+    In {
+        v4: Vec<(u32, u32)>,
+        v6: Vec<(u128, u128)>,
+    },
 }
 
 impl Node {
-    /// Compiles a type-checked filter expression; `regex` gives the compiled regex of a pattern.
-    pub(crate) fn compile<'r>(expr: &Expr, regex: &impl Fn(&str) -> Option<&'r Regex>) -> Node {
-        let all = |items: &[Expr]| -> Box<[Node]> {
-            items.iter().map(|e| Node::compile(e, regex)).collect()
+    /// Compiles a type-checked filter expression whose regexes are in `patterns`.
+    pub(crate) fn compile(expr: &Expr, patterns: &Patterns) -> Node {
+        let all = |items: &[Expr]| -> Vec<Node> {
+            items.iter().map(|e| Node::compile(e, patterns)).collect()
         };
         match expr {
             Expr::And(items) => Node::And(all(items)),
             Expr::Or(items) => Node::Or(all(items)),
             Expr::Xor(items) => Node::Xor(all(items)),
-            Expr::Not(inner, _) => match Node::compile(inner, regex) {
+            Expr::Not(inner, _) => match Node::compile(inner, patterns) {
                 // `not` of a value that may be an array is not a plain negation.
-                Node::Tree(_) => Node::Tree(expr.clone()),
+                Node::Tree(_) => tree_node(expr),
                 node => Node::Not(Box::new(node)),
             },
             Expr::Value(Value::Literal(Literal::Bool(b), _)) => Node::Const(*b),
             Expr::Value(Value::Field { name, path, .. }) if path.is_empty() => match slot(name) {
-                Some((slot, super::FieldType::Bool)) => Node::Bool(slot),
-                _ => Node::Tree(expr.clone()),
+                Some((slot, FieldType::Bool)) => Node::Bool(slot),
+                _ => tree_node(expr),
             },
-            Expr::Compare(c) => compare(c, regex).unwrap_or_else(|| Node::Tree(expr.clone())),
-            Expr::Value(_) => Node::Tree(expr.clone()),
+            Expr::Compare(c) => compare(c, patterns).unwrap_or_else(|| tree_node(expr)),
+            Expr::Value(_) => tree_node(expr),
         }
     }
 
-    /// Does the node hold for the request?
-    pub(crate) fn eval(&self, request: &Request, ctx: &Context<'_>) -> bool {
+    /// Does the node hold for the request whose fields `fields` gives?
+    pub(crate) fn eval<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
+        match self {
+            Node::And(items) => items.iter().all(|n| n.eval_inline(fields, ctx)),
+            Node::Or(items) => items.iter().any(|n| n.eval_inline(fields, ctx)),
+            Node::Xor(items) => {
+                items.iter().filter(|n| n.eval_inline(fields, ctx)).count() % 2 == 1
+            }
+            Node::Not(inner) => !inner.eval_inline(fields, ctx),
+            leaf => leaf.leaf(fields, ctx),
+        }
+    }
+
+    /// [`Node::eval`] with a comparison evaluated in place: most operands of `and`/`or`/`not`
+    /// are comparisons, and a call per comparison costs more than the comparison.
+    #[inline(always)]
+    fn eval_inline<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
+        match self {
+            Node::And(_) | Node::Or(_) | Node::Xor(_) | Node::Not(_) => self.eval(fields, ctx),
+            leaf => leaf.leaf(fields, ctx),
+        }
+    }
+
+    /// Evaluates a node that is not `and`, `or`, `xor` or `not` in place (any other by
+    /// [`Node::eval`]).
+    #[inline(always)]
+    pub(crate) fn leaf<F: Fields>(&self, fields: &F, ctx: &Context<'_>) -> bool {
         match self {
             Node::Const(b) => *b,
-            Node::And(items) => items.iter().all(|n| n.eval(request, ctx)),
-            Node::Or(items) => items.iter().any(|n| n.eval(request, ctx)),
-            Node::Xor(items) => items.iter().filter(|n| n.eval(request, ctx)).count() % 2 == 1,
-            Node::Not(inner) => !inner.eval(request, ctx),
-            Node::Bool(slot) => matches!(slot.get(request), Some(Scalar::Bool(true))),
-            Node::Str(slot, test) => match slot.get(request) {
-                Some(Scalar::Str(s)) => test.holds(&s),
-                _ => false,
-            },
-            Node::Int(slot, test) => match slot.get(request) {
-                Some(Scalar::Int(v)) => test.holds(v),
-                _ => false,
-            },
-            Node::Ip(slot, test) => match slot.get(request) {
-                Some(Scalar::Ip(ip)) => test.holds(ip),
-                _ => false,
-            },
+            Node::And(_) | Node::Or(_) | Node::Xor(_) | Node::Not(_) => self.eval(fields, ctx),
+            Node::Bool(slot) => fields.is_true(slot.name, slot.source),
+            Node::StrEq(slot, r) => fields.str_holds(slot.name, slot.source, |s| s == &**r),
+            Node::Str(slot, test) => {
+                fields.str_holds(slot.name, slot.source, |s| test.holds(s, ctx.patterns))
+            }
+            Node::Int(slot, test) => fields
+                .int(slot.name, slot.source)
+                .is_some_and(|v| test.holds(v)),
+            Node::Ip(slot, test) => fields
+                .ip(slot.name, slot.source)
+                .is_some_and(|ip| test.holds(ip)),
             Node::Tree(expr) => tree(expr, ctx),
         }
     }
+}
+
+fn tree_node(expr: &Expr) -> Node {
+    Node::Tree(Box::new(expr.clone()))
 }
 
 /// The tree-walking evaluator, kept out of line so that the compiled nodes' frames stay small.
@@ -152,23 +191,93 @@ fn tree(expr: &Expr, ctx: &Context<'_>) -> bool {
     ctx.truth(expr)
 }
 
-impl Slot {
-    #[inline]
-    fn get<'a>(&self, request: &'a Request) -> Option<Scalar<'a>> {
-        request.scalar(self.name, self.source)
-    }
-}
-
-/// The slot of a plain scalar field, with its type.
-fn slot(name: &str) -> Option<(Slot, super::FieldType)> {
-    let (name, ty) = field_entry(name)?;
-    let source = Source::of(name, ty)?;
+/// The slot of a plain scalar field, with its type; `None` for unknown fields, arrays and maps.
+pub(crate) fn slot(name: &str) -> Option<(Slot, FieldType)> {
+    static SOURCES: OnceLock<Box<[Option<Source>]>> = OnceLock::new();
+    let id = field_id(name)?;
+    let (name, ty) = FIELDS[id];
+    let sources = SOURCES.get_or_init(|| {
+        FIELDS
+            .iter()
+            .map(|(name, ty)| Source::of(name, *ty))
+            .collect()
+    });
+    let source = sources[id]?;
     Some((Slot { name, source }, ty))
 }
 
+impl Node {
+    /// `field op "text"` for a String or Bytes field and any string operator but `matches` and
+    /// `in`.
+    pub(crate) fn str_compare(slot: Slot, op: CmpOp, text: Box<str>) -> Node {
+        Node::Str(
+            slot,
+            match op {
+                CmpOp::Eq => return Node::StrEq(slot, text),
+                CmpOp::Ne => StrTest::Ne(text),
+                CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => StrTest::Order(op, text),
+                CmpOp::Contains => StrTest::Contains(text),
+                CmpOp::Wildcard | CmpOp::StrictWildcard => {
+                    let case_sensitive = op == CmpOp::StrictWildcard;
+                    StrTest::Wildcard {
+                        tokens: wildcard_tokens(&text, case_sensitive).into(),
+                        case_sensitive,
+                    }
+                }
+                CmpOp::Matches | CmpOp::In => return Node::Const(false),
+            },
+        )
+    }
+
+    /// `field in {"a" "b" ...}` for a String or Bytes field.
+    pub(crate) fn str_in(slot: Slot, mut strings: Vec<Box<str>>) -> Node {
+        strings.sort_unstable_by(|a, b| by_length(a, b));
+        strings.dedup();
+        Node::Str(slot, StrTest::In(strings))
+    }
+
+    /// `field matches "..."`, the pattern being at `index` in the filter's [`Patterns`].
+    pub(crate) fn str_matches(slot: Slot, index: Option<usize>) -> Node {
+        Node::Str(slot, StrTest::Matches(index))
+    }
+
+    /// `field op 42` for an Int field.
+    pub(crate) fn int_compare(slot: Slot, op: CmpOp, value: i64) -> Node {
+        match op {
+            CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
+                Node::Int(slot, IntTest::Order(op, value))
+            }
+            _ => Node::Const(false),
+        }
+    }
+
+    /// `field in {1 2..5 ...}` for an Int field: the items as inclusive ranges.
+    pub(crate) fn int_in(slot: Slot, ranges: Vec<(i64, i64)>) -> Node {
+        Node::Int(slot, IntTest::In(merged(ranges)))
+    }
+
+    /// `field eq 192.0.2.1` / `field ne ...` for an IP field.
+    pub(crate) fn ip_compare(slot: Slot, op: CmpOp, ip: IpAddr) -> Node {
+        match op {
+            CmpOp::Eq => Node::Ip(slot, IpTest::Eq(ip)),
+            CmpOp::Ne => Node::Ip(slot, IpTest::Ne(ip)),
+            _ => Node::Const(false),
+        }
+    }
+
+    /// `field in {192.0.2.1 10.0.0.0/8 ...}` for an IP field.
+    pub(crate) fn ip_in<'a>(slot: Slot, items: impl IntoIterator<Item = &'a SetItem>) -> Node {
+        Node::Ip(slot, ip_set(items))
+    }
+
+    /// [`Node::ip_in`] with the items already added to `ranges`.
+    pub(crate) fn ip_ranges(slot: Slot, ranges: IpRanges) -> Node {
+        Node::Ip(slot, ip_test(ranges))
+    }
+}
+
 /// Compiles `field op constant`; `None` when it is not of a compiled shape.
-fn compare<'r>(c: &Comparison, regex: &impl Fn(&str) -> Option<&'r Regex>) -> Option<Node> {
-    use super::FieldType as T;
+fn compare(c: &Comparison, patterns: &Patterns) -> Option<Node> {
     let Value::Field { name, path, .. } = &c.lhs else {
         return None;
     };
@@ -178,70 +287,169 @@ fn compare<'r>(c: &Comparison, regex: &impl Fn(&str) -> Option<&'r Regex>) -> Op
     let (slot, ty) = slot(name)?;
     let rhs = &c.rhs.value;
     Some(match (ty, c.op, rhs) {
-        (T::String | T::Bytes, op, Rhs::String(s)) => Node::Str(
-            slot,
-            match op {
-                CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
-                    StrTest::Order(op, s.as_str().into())
-                }
-                CmpOp::Contains => StrTest::Contains(s.as_str().into()),
-                CmpOp::Wildcard | CmpOp::StrictWildcard => {
-                    let case_sensitive = op == CmpOp::StrictWildcard;
-                    StrTest::Wildcard {
-                        tokens: wildcard_tokens(s, case_sensitive).into(),
-                        case_sensitive,
-                    }
-                }
-                CmpOp::Matches | CmpOp::In => return Some(Node::Const(false)),
-            },
-        ),
-        (T::String | T::Bytes, CmpOp::Matches, Rhs::Regex(p)) => {
-            Node::Str(slot, StrTest::Matches(regex(p).cloned()))
+        (FieldType::String | FieldType::Bytes, op, Rhs::String(s)) => {
+            Node::str_compare(slot, op, s.as_str().into())
         }
-        (T::String | T::Bytes, CmpOp::In, Rhs::Set(items)) => {
-            let mut strings: Vec<Box<str>> = items
+        (FieldType::String | FieldType::Bytes, CmpOp::Matches, Rhs::Regex(p)) => {
+            Node::str_matches(slot, patterns.match_index(p))
+        }
+        (FieldType::String | FieldType::Bytes, CmpOp::In, Rhs::Set(items)) => Node::str_in(
+            slot,
+            items
                 .iter()
                 .filter_map(|i| match &i.value {
                     SetItem::String(s) => Some(s.as_str().into()),
                     _ => None,
                 })
-                .collect();
-            strings.sort_unstable();
-            strings.dedup();
-            Node::Str(slot, StrTest::In(strings.into()))
+                .collect(),
+        ),
+        (FieldType::Int, op, Rhs::Int(r)) => Node::int_compare(slot, op, *r),
+        (FieldType::Int, CmpOp::In, Rhs::Set(items)) => Node::int_in(
+            slot,
+            items
+                .iter()
+                .filter_map(|i| match i.value {
+                    SetItem::Int(v) => Some((v, v)),
+                    SetItem::IntRange(a, b) => Some((a, b)),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (FieldType::Ip, op @ (CmpOp::Eq | CmpOp::Ne), Rhs::Ip(ip)) => {
+            Node::ip_compare(slot, op, *ip)
         }
-        (T::Int, op, Rhs::Int(r)) => match op {
-            CmpOp::Eq | CmpOp::Ne | CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
-                Node::Int(slot, IntTest::Order(op, *r))
-            }
-            _ => Node::Const(false),
-        },
-        (T::Int, CmpOp::In, Rhs::Set(items)) => Node::Int(
-            slot,
-            IntTest::In(
-                items
-                    .iter()
-                    .filter_map(|i| match i.value {
-                        SetItem::Int(v) => Some((v, v)),
-                        SetItem::IntRange(a, b) => Some((a, b)),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-        ),
-        (T::Ip, CmpOp::Eq, Rhs::Ip(ip)) => Node::Ip(slot, IpTest::Eq(*ip)),
-        (T::Ip, CmpOp::Ne, Rhs::Ip(ip)) => Node::Ip(slot, IpTest::Ne(*ip)),
-        (T::Ip, CmpOp::In, Rhs::Set(items)) => Node::Ip(
-            slot,
-            IpTest::In(items.iter().map(|i| i.value.clone()).collect()),
-        ),
+        (FieldType::Ip, CmpOp::In, Rhs::Set(items)) => {
+            Node::ip_in(slot, items.iter().map(|i| &i.value))
+        }
         _ => return None,
     })
 }
 
+/// An IP set being built: its items as inclusive ranges per family.
+#[derive(Default)]
+pub(crate) struct IpRanges {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl IpRanges {
+    /// Adds an item with the meaning `eval::ip_in` gives it (a String or Int item holds nothing).
+    pub(crate) fn add(&mut self, item: &SetItem) {
+        let (a, b) = match *item {
+            SetItem::Ip(ip) => (ip, ip),
+            SetItem::IpRange(a, b) => (a, b),
+            SetItem::Cidr(IpAddr::V4(n), len) => {
+                let host = u32::MAX.checked_shr(u32::from(len.min(32))).unwrap_or(0);
+                let low = u32::from(n) & !host;
+                self.v4.push((low, low | host));
+                return;
+            }
+            SetItem::Cidr(IpAddr::V6(n), len) => {
+                let host = u128::MAX.checked_shr(u32::from(len.min(128))).unwrap_or(0);
+                let low = u128::from(n) & !host;
+                self.v6.push((low, low | host));
+                return;
+            }
+            SetItem::String(_) | SetItem::Int(_) | SetItem::IntRange(..) => return,
+        };
+        // A range holds addresses of its start's family from the start up to the end; an IPv4
+        // start with an IPv6 end (which the parser rejects) would hold every IPv4 address from
+        // the start on, and an IPv6 start with an IPv4 end nothing, as `IpAddr`'s order says.
+        match (a, b) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => self.v4.push((u32::from(a), u32::from(b))),
+            (IpAddr::V4(a), IpAddr::V6(_)) => self.v4.push((u32::from(a), u32::MAX)),
+            (IpAddr::V6(a), IpAddr::V6(b)) => self.v6.push((u128::from(a), u128::from(b))),
+            (IpAddr::V6(_), IpAddr::V4(_)) => {}
+        }
+    }
+}
+
+/// An IP set's test.
+fn ip_set<'a>(items: impl IntoIterator<Item = &'a SetItem>) -> IpTest {
+    let mut ranges = IpRanges::default();
+    items.into_iter().for_each(|item| ranges.add(item));
+    ip_test(ranges)
+}
+
+fn ip_test(ranges: IpRanges) -> IpTest {
+    IpTest::In {
+        v4: merged(ranges.v4),
+        v6: merged(ranges.v6),
+    }
+}
+
+/// Inclusive ranges sorted and merged in place where they overlap or touch, so that a value is in
+/// the set when the last range starting at or below it reaches it. Empty ranges (start after end)
+/// hold nothing and are dropped.
+fn merged<T: Copy + Ord + Successor>(mut ranges: Vec<(T, T)>) -> Vec<(T, T)> {
+    ranges.retain(|(a, b)| a <= b);
+    ranges.sort_unstable();
+    let mut kept = 0;
+    for i in 0..ranges.len() {
+        let (a, b) = ranges[i];
+        if kept > 0 {
+            let end = &mut ranges[kept - 1].1;
+            // Overlapping or adjacent (`end + 1 >= a`; nothing follows the maximum).
+            let touches = match end.succ() {
+                Some(next) => a <= next,
+                None => true,
+            };
+            if touches {
+                *end = (*end).max(b);
+                continue;
+            }
+        }
+        ranges[kept] = (a, b);
+        kept += 1;
+    }
+    ranges.truncate(kept);
+    ranges
+}
+
+/// Is `v` in sorted, merged inclusive ranges?
+#[inline]
+fn in_ranges<T: Copy + Ord>(ranges: &[(T, T)], v: T) -> bool {
+    let after = ranges.partition_point(|(a, _)| *a <= v);
+    after > 0 && v <= ranges[after - 1].1
+}
+
+/// The next value, `None` at the maximum.
+trait Successor: Sized {
+    fn succ(self) -> Option<Self>;
+}
+
+impl Successor for i64 {
+    fn succ(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+}
+
+impl Successor for u32 {
+    fn succ(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+}
+
+impl Successor for u128 {
+    fn succ(self) -> Option<Self> {
+        self.checked_add(1)
+    }
+}
+
+/// Strings ordered by length first: a set of strings sorted so is searched mostly by comparing
+/// lengths, and compares bytes only with strings of the searched one's length.
+#[inline]
+fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
 impl StrTest {
-    fn holds(&self, s: &str) -> bool {
+    #[inline]
+    fn holds(&self, s: &str, patterns: &Patterns) -> bool {
         match self {
+            StrTest::Ne(r) => s != &**r,
             StrTest::Order(op, r) => {
                 let r: &str = r;
                 match op {
@@ -254,18 +462,21 @@ impl StrTest {
                     _ => false,
                 }
             }
-            StrTest::Contains(r) => s.contains(&**r),
-            StrTest::Matches(regex) => regex.as_ref().is_some_and(|re| re.is_match(s)),
+            StrTest::Contains(r) => contains(s, r),
+            StrTest::Matches(index) => index
+                .and_then(|i| patterns.by_index(i))
+                .is_some_and(|p| p.is_match(s)),
             StrTest::Wildcard {
                 tokens,
                 case_sensitive,
             } => wildcard_match_tokens(tokens, s, *case_sensitive),
-            StrTest::In(set) => set.binary_search_by(|item| (**item).cmp(s)).is_ok(),
+            StrTest::In(set) => set.binary_search_by(|item| by_length(item, s)).is_ok(),
         }
     }
 }
 
 impl IntTest {
+    #[inline]
     fn holds(&self, v: i64) -> bool {
         match self {
             IntTest::Order(op, r) => match op {
@@ -277,17 +488,21 @@ impl IntTest {
                 CmpOp::Ge => v >= *r,
                 _ => false,
             },
-            IntTest::In(ranges) => ranges.iter().any(|(a, b)| *a <= v && v <= *b),
+            IntTest::In(ranges) => in_ranges(ranges, v),
         }
     }
 }
 
 impl IpTest {
+    #[inline]
     fn holds(&self, ip: IpAddr) -> bool {
         match self {
             IpTest::Eq(r) => ip == *r,
             IpTest::Ne(r) => ip != *r,
-            IpTest::In(items) => items.iter().any(|i| ip_in(i, ip)),
+            IpTest::In { v4, v6 } => match ip {
+                IpAddr::V4(a) => in_ranges(v4, u32::from(a)),
+                IpAddr::V6(a) => in_ranges(v6, u128::from(a)),
+            },
         }
     }
 }

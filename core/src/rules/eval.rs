@@ -6,7 +6,7 @@
 //! on it false and propagates through functions.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use regex::Regex;
@@ -16,6 +16,7 @@ use super::ast::{
     CmpOp, Comparison, Expr, IndexOp, ListRef, Literal, Rhs, SetItem, Spanned, Value,
 };
 use super::fields::{field_type, FieldType};
+use super::pattern::Patterns;
 
 /// A runtime value of a field or a function result.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,8 +301,9 @@ impl Request {
         self.source(source)
     }
 
+    /// The value of a scalar field's source, without the `fields` override.
     #[inline]
-    fn source(&self, source: Source) -> Option<Scalar<'_>> {
+    pub(crate) fn source(&self, source: Source) -> Option<Scalar<'_>> {
         use Cow::{Borrowed, Owned};
         use Scalar::{Bool, Int, Str};
         let https = || self.scheme.eq_ignore_ascii_case("https");
@@ -321,7 +323,8 @@ impl Request {
                 self.host,
                 self.uri()
             ))),
-            Source::Extension { raw } => {
+            Source::Extension | Source::RawExtension => {
+                let raw = source == Source::RawExtension;
                 let last = self.path.rsplit('/').next().unwrap_or("");
                 let ext = last.rsplit_once('.').map_or("", |(_, e)| e);
                 Str(if raw || !ext.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -369,6 +372,7 @@ impl Request {
 /// Where a scalar field's value comes from in a [`Request`] (resolved from the name once, so
 /// that evaluation does not compare names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Source {
     Method,
     Host,
@@ -376,9 +380,8 @@ pub(crate) enum Source {
     Query,
     Uri,
     FullUri,
-    Extension {
-        raw: bool,
-    },
+    Extension,
+    RawExtension,
     UserAgent,
     Referer,
     XForwardedFor,
@@ -416,6 +419,47 @@ pub(crate) enum Source {
 }
 
 impl Source {
+    /// Every source, in discriminant order (`ALL[s as usize] == s`).
+    pub(crate) const ALL: [Source; Source::MissingIp as usize + 1] = [
+        Source::Method,
+        Source::Host,
+        Source::Path,
+        Source::Query,
+        Source::Uri,
+        Source::FullUri,
+        Source::Extension,
+        Source::RawExtension,
+        Source::UserAgent,
+        Source::Referer,
+        Source::XForwardedFor,
+        Source::Cookie,
+        Source::HttpVersion,
+        Source::Timestamp,
+        Source::BodyRaw,
+        Source::BodySize,
+        Source::BodyMime,
+        Source::ResponseCode,
+        Source::ClientIp,
+        Source::Country,
+        Source::Continent,
+        Source::Asn,
+        Source::Ssl,
+        Source::ServerPort,
+        Source::BotScore,
+        Source::VerifiedBot,
+        Source::WafScore,
+        Source::WafScoreSqli,
+        Source::WafScoreXss,
+        Source::WafScoreRce,
+        Source::ThreatScore,
+        Source::TlsVersion,
+        Source::DefaultBool,
+        Source::DefaultInt,
+        Source::DefaultString,
+        Source::DefaultBytes,
+        Source::MissingIp,
+    ];
+
     /// The source of the scalar field `name` of type `ty`; `None` for arrays and maps.
     pub(crate) fn of(name: &str, ty: FieldType) -> Option<Source> {
         Some(match name {
@@ -425,8 +469,8 @@ impl Source {
             "http.request.uri.query" | "raw.http.request.uri.query" => Source::Query,
             "http.request.uri" | "raw.http.request.uri" => Source::Uri,
             "http.request.full_uri" | "raw.http.request.full_uri" => Source::FullUri,
-            "http.request.uri.path.extension" => Source::Extension { raw: false },
-            "raw.http.request.uri.path.extension" => Source::Extension { raw: true },
+            "http.request.uri.path.extension" => Source::Extension,
+            "raw.http.request.uri.path.extension" => Source::RawExtension,
             "http.user_agent" => Source::UserAgent,
             "http.referer" => Source::Referer,
             "http.x_forwarded_for" => Source::XForwardedFor,
@@ -517,7 +561,7 @@ impl Scalar<'_> {
 
 #[cold]
 #[inline(never)]
-fn overridden(json: &serde_json::Value, source: Source) -> Option<Scalar<'static>> {
+pub(crate) fn overridden(json: &serde_json::Value, source: Source) -> Option<Scalar<'static>> {
     from_json(json, source.field_type()).and_then(Scalar::from_value)
 }
 
@@ -748,7 +792,7 @@ pub(crate) fn wildcard_match_tokens(
 pub(crate) struct Context<'a> {
     pub request: &'a Request,
     pub lists: &'a Lists,
-    pub regexes: &'a HashMap<String, Regex>,
+    pub patterns: &'a Patterns,
 }
 
 /// A value, or one value per array element (after `[*]`).
@@ -1004,8 +1048,9 @@ impl Context<'_> {
                 _ => return None,
             }),
             "regex_replace" => {
-                let regex = self.regexes.get(string(1)?)?;
-                V::String(regex.replacen(string(0)?, 1, string(2)?).into_owned())
+                let regex = self.patterns.for_replace(string(1)?)?;
+                let replaced = regex.replacen(string(0)?.as_bytes(), 1, string(2)?.as_bytes());
+                V::String(String::from_utf8_lossy(&replaced).into_owned())
             }
             "wildcard_replace" => {
                 let case_sensitive = string(3).is_some_and(|f| f.contains('s'));
@@ -1046,7 +1091,7 @@ impl Context<'_> {
             (V::String(s), CmpOp::Ge, Rhs::String(r)) => s >= r,
             (V::String(s), CmpOp::Contains, Rhs::String(r)) => s.contains(r.as_str()),
             (V::String(s), CmpOp::Matches, Rhs::Regex(p)) => {
-                self.regexes.get(p).is_some_and(|re| re.is_match(s))
+                self.patterns.for_match(p).is_some_and(|re| re.is_match(s))
             }
             (V::String(s), CmpOp::Wildcard, Rhs::String(p)) => wildcard_match(p, s, false),
             (V::String(s), CmpOp::StrictWildcard, Rhs::String(p)) => wildcard_match(p, s, true),

@@ -497,12 +497,23 @@ pub fn field_type(name: &str) -> Option<FieldType> {
 
 /// A field's entry in [`FIELDS`]: its name (static) and type.
 pub(crate) fn field_entry(name: &str) -> Option<(&'static str, FieldType)> {
-    static INDEX: OnceLock<HashMap<&'static str, FieldType, BuildHasherDefault<WordHash>>> =
+    field_id(name).map(|id| FIELDS[id])
+}
+
+/// A field's position in [`FIELDS`].
+pub(crate) fn field_id(name: &str) -> Option<usize> {
+    static INDEX: OnceLock<HashMap<&'static str, usize, BuildHasherDefault<WordHash>>> =
         OnceLock::new();
     INDEX
-        .get_or_init(|| FIELDS.iter().copied().collect())
-        .get_key_value(name)
-        .map(|(name, ty)| (*name, *ty))
+        .get_or_init(|| {
+            FIELDS
+                .iter()
+                .enumerate()
+                .map(|(id, (name, _))| (*name, id))
+                .collect()
+        })
+        .get(name)
+        .copied()
 }
 
 /// A word-at-a-time multiplicative hash (as in rustc's FxHash): field names are short and the

@@ -8,7 +8,7 @@
 use super::error::RulesError;
 
 /// One token: its kind and the byte span it covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token {
     pub kind: Tok,
     pub start: usize,
@@ -16,7 +16,7 @@ pub(crate) struct Token {
 }
 
 /// Token kinds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tok {
     /// A name: a field (`http.request.uri.path`), a function (`lower`) or a keyword (`and`, `eq`).
     Ident,
@@ -114,8 +114,22 @@ fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_'
 }
 
+/// Bytes that continue a name (`[A-Za-z0-9_]`), as a table: names are most of an expression's
+/// text, and one load per byte beats three range tests.
+const IDENT_CONTINUE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    table
+};
+
+#[inline]
 fn is_ident_continue(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    IDENT_CONTINUE[usize::from(b)]
 }
 
 /// Characters of a bare literal after a comparison operator or inside `{...}`: integers, ranges,
@@ -181,25 +195,11 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
         b'&' if next == Some(b'&') => simple(Tok::AndAnd, 2),
         b'|' if next == Some(b'|') => simple(Tok::OrOr, 2),
         b'^' if next == Some(b'^') => simple(Tok::XorXor, 2),
-        b'=' if next == Some(b'=') && bytes.get(start + 2) == Some(&b'=') => {
-            Err(
-                RulesError::new("`===` is not an operator", start, start + 3)
-                    .with_help("did you mean `==` (or `eq`)?"),
-            )
-        }
-        b'=' if next == Some(b'=') => simple(Tok::EqEq, 2),
-        b'=' => Err(RulesError::new("`=` is not an operator", start, start + 1)
-            .with_help("did you mean `==` (or `eq`)?")),
+        b'=' if next == Some(b'=') && bytes.get(start + 2) != Some(&b'=') => simple(Tok::EqEq, 2),
         b'<' if next == Some(b'=') => simple(Tok::Le, 2),
         b'<' => simple(Tok::Lt, 1),
         b'>' if next == Some(b'=') => simple(Tok::Ge, 2),
         b'>' => simple(Tok::Gt, 1),
-        b'&' => Err(RulesError::new("`&` is not an operator", start, start + 1)
-            .with_help("did you mean `&&` (or `and`)?")),
-        b'|' => Err(RulesError::new("`|` is not an operator", start, start + 1)
-            .with_help("did you mean `||` (or `or`)?")),
-        b'^' => Err(RulesError::new("`^` is not an operator", start, start + 1)
-            .with_help("did you mean `^^` (or `xor`)?")),
         b'"' => quoted_string(source, start),
         b'r' if raw_string_starts(bytes, start) => raw_string(source, start),
         b'$' => list_name(source, start),
@@ -207,9 +207,10 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
         _ if is_ident_start(b) => {
             let mut end = start + 1;
             loop {
-                while end < bytes.len() && is_ident_continue(bytes[end]) {
-                    end += 1;
-                }
+                end += bytes[end..]
+                    .iter()
+                    .position(|b| !is_ident_continue(*b))
+                    .unwrap_or(bytes.len() - end);
                 // Dotted names: `http.request.uri.path`, `cf.response.1xxx_code`.
                 if bytes.get(end) == Some(&b'.')
                     && bytes.get(end + 1).is_some_and(|c| is_ident_continue(*c))
@@ -221,11 +222,32 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
             }
             simple(Tok::Ident, end - start)
         }
-        0 => Err(RulesError::new(
+        _ => Err(no_token(source, start)),
+    }
+}
+
+/// Why no token starts at `start`; kept out of line so that lexing stays small.
+#[cold]
+#[inline(never)]
+fn no_token(source: &str, start: usize) -> RulesError {
+    let bytes = source.as_bytes();
+    let next = bytes.get(start + 1).copied();
+    match bytes[start] {
+        b'=' if next == Some(b'=') => RulesError::new("`===` is not an operator", start, start + 3)
+            .with_help("did you mean `==` (or `eq`)?"),
+        b'=' => RulesError::new("`=` is not an operator", start, start + 1)
+            .with_help("did you mean `==` (or `eq`)?"),
+        b'&' => RulesError::new("`&` is not an operator", start, start + 1)
+            .with_help("did you mean `&&` (or `and`)?"),
+        b'|' => RulesError::new("`|` is not an operator", start, start + 1)
+            .with_help("did you mean `||` (or `or`)?"),
+        b'^' => RulesError::new("`^` is not an operator", start, start + 1)
+            .with_help("did you mean `^^` (or `xor`)?"),
+        0 => RulesError::new(
             format!("NUL byte at byte {start}: an expression cannot contain NUL characters"),
             start,
             start + 1,
-        )),
+        ),
         _ => {
             let c = source[start..].chars().next().unwrap_or('?');
             let message = if c.is_control() {
@@ -233,7 +255,7 @@ pub(crate) fn token_at(source: &str, pos: usize) -> Result<Token, RulesError> {
             } else {
                 format!("unexpected character `{c}`")
             };
-            Err(RulesError::new(message, start, start + c.len_utf8()))
+            RulesError::new(message, start, start + c.len_utf8())
         }
     }
 }

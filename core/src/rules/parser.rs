@@ -24,7 +24,7 @@ const OPERATOR_WORDS: &[&str] = &[
 ];
 
 /// Words that can never start an operand.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "and", "or", "xor", "eq", "ne", "lt", "le", "gt", "ge", "contains", "matches", "wildcard", "in",
 ];
 
@@ -49,11 +49,56 @@ enum After {
     Comma(usize, usize),
 }
 
+/// A logical operator between operands.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Logic {
+pub(crate) enum Logic {
     Or,
     Xor,
     And,
+}
+
+/// The logical operator a token is (`or`, `||`, ...).
+pub(crate) fn logic_of(token: &Token, src: &str) -> Option<Logic> {
+    match token.kind {
+        Tok::OrOr => Some(Logic::Or),
+        Tok::XorXor => Some(Logic::Xor),
+        Tok::AndAnd => Some(Logic::And),
+        Tok::Ident => match token.text(src) {
+            "or" => Some(Logic::Or),
+            "xor" => Some(Logic::Xor),
+            "and" => Some(Logic::And),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The comparison operator a token starts (`strict` starts `strict wildcard`).
+pub(crate) fn comparison_operator(token: &Token, src: &str) -> Option<CmpOp> {
+    Some(match token.kind {
+        Tok::EqEq => CmpOp::Eq,
+        Tok::NotEq => CmpOp::Ne,
+        Tok::Lt => CmpOp::Lt,
+        Tok::Le => CmpOp::Le,
+        Tok::Gt => CmpOp::Gt,
+        Tok::Ge => CmpOp::Ge,
+        Tok::Tilde => CmpOp::Matches,
+        Tok::Ident => match token.text(src) {
+            "eq" => CmpOp::Eq,
+            "ne" => CmpOp::Ne,
+            "lt" => CmpOp::Lt,
+            "le" => CmpOp::Le,
+            "gt" => CmpOp::Gt,
+            "ge" => CmpOp::Ge,
+            "contains" => CmpOp::Contains,
+            "matches" => CmpOp::Matches,
+            "wildcard" => CmpOp::Wildcard,
+            "strict" => CmpOp::StrictWildcard,
+            "in" => CmpOp::In,
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 impl<'s> Parser<'s> {
@@ -94,11 +139,11 @@ impl<'s> Parser<'s> {
     fn peek(&mut self) -> Result<Token, RulesError> {
         if let Some((pos, token)) = &self.cache {
             if *pos == self.pos {
-                return Ok(token.clone());
+                return Ok(*token);
             }
         }
         let token = token_at(self.src, self.pos)?;
-        self.cache = Some((self.pos, token.clone()));
+        self.cache = Some((self.pos, token));
         Ok(token)
     }
 
@@ -131,18 +176,7 @@ impl<'s> Parser<'s> {
     }
 
     fn logic_of(&self, token: &Token) -> Option<Logic> {
-        match token.kind {
-            Tok::OrOr => Some(Logic::Or),
-            Tok::XorXor => Some(Logic::Xor),
-            Tok::AndAnd => Some(Logic::And),
-            Tok::Ident => match self.text(token) {
-                "or" => Some(Logic::Or),
-                "xor" => Some(Logic::Xor),
-                "and" => Some(Logic::And),
-                _ => None,
-            },
-            _ => None,
-        }
+        logic_of(token, self.src)
     }
 
     /// A sequence of operands joined by `and`, `xor` and `or` at one nesting level, read in a loop
@@ -155,8 +189,8 @@ impl<'s> Parser<'s> {
         if self.logic_of(&token).is_none() {
             return Ok(first);
         }
-        let mut operands = vec![first];
-        let mut ops = Vec::new();
+        let mut groups = Groups::default();
+        let mut current = first;
         loop {
             let token = self.peek()?;
             let Some(op) = self.logic_of(&token) else {
@@ -164,13 +198,10 @@ impl<'s> Parser<'s> {
             };
             self.bump(&token);
             self.set_after(&token);
-            ops.push(op);
-            operands.push(self.parse_unary()?);
+            groups.push(current, op);
+            current = self.parse_unary()?;
         }
-        if ops.is_empty() {
-            return Ok(operands.pop().expect("one operand"));
-        }
-        Ok(group_by_precedence(operands, ops))
+        Ok(groups.finish(current))
     }
 
     fn set_after(&mut self, token: &Token) {
@@ -290,30 +321,7 @@ impl<'s> Parser<'s> {
     }
 
     fn comparison_operator(&self, token: &Token) -> Option<CmpOp> {
-        Some(match token.kind {
-            Tok::EqEq => CmpOp::Eq,
-            Tok::NotEq => CmpOp::Ne,
-            Tok::Lt => CmpOp::Lt,
-            Tok::Le => CmpOp::Le,
-            Tok::Gt => CmpOp::Gt,
-            Tok::Ge => CmpOp::Ge,
-            Tok::Tilde => CmpOp::Matches,
-            Tok::Ident => match self.text(token) {
-                "eq" => CmpOp::Eq,
-                "ne" => CmpOp::Ne,
-                "lt" => CmpOp::Lt,
-                "le" => CmpOp::Le,
-                "gt" => CmpOp::Gt,
-                "ge" => CmpOp::Ge,
-                "contains" => CmpOp::Contains,
-                "matches" => CmpOp::Matches,
-                "wildcard" => CmpOp::Wildcard,
-                "strict" => CmpOp::StrictWildcard,
-                "in" => CmpOp::In,
-                _ => return None,
-            },
-            _ => return None,
-        })
+        comparison_operator(token, self.src)
     }
 
     /// Tokens that may follow a complete operand.
@@ -840,62 +848,73 @@ impl<'s> Parser<'s> {
     }
 }
 
-/// Builds `a op b op c ...` with `and` over `xor` over `or`, flattening operands that are
-/// already of the same operator (from parentheses).
-fn group_by_precedence(operands: Vec<Expr>, ops: Vec<Logic>) -> Expr {
-    // or-groups of xor-groups of and-groups.
-    let mut ors: Vec<Vec<Vec<Expr>>> = vec![vec![Vec::new()]];
-    let mut operands = operands.into_iter();
-    let push = |ors: &mut Vec<Vec<Vec<Expr>>>, e: Expr| {
-        ors.last_mut()
-            .and_then(|x| x.last_mut())
-            .expect("a group")
-            .push(e)
-    };
-    push(&mut ors, operands.next().expect("an operand"));
-    for (op, operand) in ops.into_iter().zip(operands) {
-        match op {
-            Logic::And => {}
-            Logic::Xor => ors.last_mut().expect("a group").push(Vec::new()),
-            Logic::Or => ors.push(vec![Vec::new()]),
-        }
-        push(&mut ors, operand);
-    }
-    let xors: Vec<Expr> = ors
-        .into_iter()
-        .map(|xor| {
-            let ands: Vec<Expr> = xor
-                .into_iter()
-                .map(|and| combine(Logic::And, and))
-                .collect();
-            combine(Logic::Xor, ands)
-        })
-        .collect();
-    combine(Logic::Or, xors)
+/// The open groups of `a op b op c ...` while it is read left to right: `and` binds tighter than
+/// `xor`, which binds tighter than `or`. An operand joins the `and` group; `xor` closes the `and`
+/// group into the `xor` group, `or` closes both into the `or` group. Operands that already are of
+/// a group's operator (from parentheses) are flattened into it, so `a and (b and c)` is one
+/// `And` of three. Each group's vector is the tree's own, so grouping costs no copies.
+#[derive(Default)]
+struct Groups {
+    and: Vec<Expr>,
+    xor: Vec<Expr>,
+    or: Vec<Expr>,
 }
 
-fn combine(level: Logic, mut items: Vec<Expr>) -> Expr {
-    if items.len() == 1 {
-        return items.pop().expect("one item");
-    }
-    let mut flat = Vec::with_capacity(items.len());
-    for item in items {
-        match (level, item) {
-            (Logic::Or, Expr::Or(inner))
-            | (Logic::Xor, Expr::Xor(inner))
-            | (Logic::And, Expr::And(inner)) => flat.extend(inner),
-            (_, item) => flat.push(item),
+impl Groups {
+    /// `operand` followed by `op`.
+    fn push(&mut self, operand: Expr, op: Logic) {
+        match op {
+            Logic::And => add(&mut self.and, Logic::And, operand),
+            Logic::Xor => {
+                let and = close(&mut self.and, Logic::And, operand);
+                add(&mut self.xor, Logic::Xor, and);
+            }
+            Logic::Or => {
+                let and = close(&mut self.and, Logic::And, operand);
+                let xor = close(&mut self.xor, Logic::Xor, and);
+                add(&mut self.or, Logic::Or, xor);
+            }
         }
     }
+
+    /// The whole sequence, `last` being its last operand.
+    fn finish(mut self, last: Expr) -> Expr {
+        let and = close(&mut self.and, Logic::And, last);
+        let xor = close(&mut self.xor, Logic::Xor, and);
+        close(&mut self.or, Logic::Or, xor)
+    }
+}
+
+/// Adds an operand to a group of `level`, flattening one of the same operator.
+fn add(group: &mut Vec<Expr>, level: Logic, operand: Expr) {
+    if group.capacity() == 0 {
+        group.reserve(4);
+    }
+    match (level, operand) {
+        (Logic::Or, Expr::Or(inner))
+        | (Logic::Xor, Expr::Xor(inner))
+        | (Logic::And, Expr::And(inner)) => group.extend(inner),
+        (_, operand) => group.push(operand),
+    }
+}
+
+/// Closes a group with its last operand: the operand alone when the group is empty (a group of
+/// one is not flattened, as it stands for itself).
+fn close(group: &mut Vec<Expr>, level: Logic, last: Expr) -> Expr {
+    if group.is_empty() {
+        return last;
+    }
+    add(group, level, last);
+    let items = std::mem::take(group);
     match level {
-        Logic::Or => Expr::Or(flat),
-        Logic::Xor => Expr::Xor(flat),
-        Logic::And => Expr::And(flat),
+        Logic::Or => Expr::Or(items),
+        Logic::Xor => Expr::Xor(items),
+        Logic::And => Expr::And(items),
     }
 }
 
 /// A bare literal after an operator or in a set.
-enum Word {
+pub(crate) enum Word {
     Int(i64),
     IntRange(i64, i64),
     Ip(IpAddr),
@@ -912,7 +931,7 @@ fn parse_int(text: &str) -> Option<Result<i64, ()>> {
     Some(text.parse::<i64>().map_err(|_| ()))
 }
 
-fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, RulesError> {
+pub(crate) fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, RulesError> {
     let text = &src[start..end];
     let err = |message: String| RulesError::new(message, start, end);
     let int = |part: &str| -> Result<Option<i64>, RulesError> {
@@ -925,7 +944,17 @@ fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, RulesError> {
             None => Ok(None),
         }
     };
-    if let Some((a, b)) = text.split_once("..") {
+    // Plain byte scans: words are short, and a substring search would cost more to set up.
+    let bytes = text.as_bytes();
+    let range = bytes
+        .windows(2)
+        .position(|w| w == b"..")
+        .map(|at| (&text[..at], &text[at + 2..]));
+    let cidr = bytes
+        .iter()
+        .position(|b| *b == b'/')
+        .map(|at| (&text[..at], &text[at + 1..]));
+    if let Some((a, b)) = range {
         if let (Some(x), Some(y)) = (int(a)?, int(b)?) {
             if x > y {
                 return Err(err(format!("range {text} starts after it ends")));
@@ -946,7 +975,7 @@ fn parse_word(src: &str, start: usize, end: usize) -> Result<Word, RulesError> {
             shorten(text)
         )));
     }
-    if let Some((address, prefix)) = text.split_once('/') {
+    if let Some((address, prefix)) = cidr {
         let Ok(ip) = address.parse::<IpAddr>() else {
             return Err(err(format!(
                 "`{}` is not a valid IP address in a CIDR",

@@ -1134,16 +1134,24 @@ proptest! {
     }
 
     #[test]
+    fn direct_path_agrees_with_the_full_path(tree in filter_tree()) {
+        super::direct::tests::agrees(&tree.to_string()).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn direct_path_agrees_on_token_soup(input in token_soup()) {
+        super::direct::tests::agrees(&input).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
     fn compiled_evaluation_agrees_with_the_tree_walker(tree in filter_tree(), request in request_strategy()) {
         let filter = parse_filter_with(&tree.to_string(), &unlimited()).unwrap();
         let mut lists = Lists::default();
         if let Some(ip) = request.client_ip {
             lists.add_ips("office", &[&ip.to_string()]).unwrap();
         }
-        prop_assert_eq!(
-            filter.matches(&request, &lists),
-            filter.matches_by_tree(&request, &lists),
-            "{}", filter
-        );
+        let by_tree = filter.matches_by_tree(&request, &lists);
+        prop_assert_eq!(filter.matches(&request, &lists), by_tree, "{}", filter);
+        prop_assert_eq!(filter.matches_prepared(&request.prepare(), &lists), by_tree, "prepared: {}", filter);
     }
 }

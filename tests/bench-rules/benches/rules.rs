@@ -9,13 +9,17 @@
 //! arrays, maps, functions, lists, `wildcard`, raw strings or value expressions, so the
 //! expressions using them are "not parseable by wirefilter". Both engines evaluate against the
 //! same request: wirefilter's `ExecutionContext` is filled with the values cfcp's
-//! `Request::field` gives for that request, once, outside the timed loop.
+//! `Request::field` gives for that request, and cfcp's `PreparedRequest` is made from it, both
+//! once, outside the timed loop (the like-for-like figure); a second line builds both contexts
+//! inside the loop, once per pass over the filters, and a third times cfcp's `Filter::matches`
+//! straight on the `Request`.
 //!
 //! Measured (release build, median of several rounds, every result passed to `black_box`):
 //! 1. parse + type-check throughput on the common subset (filters both engines accept), for
 //!    wirefilter both `Scheme::parse` alone and `parse` + `compile` (cfcp's `parse_filter`
 //!    gives an executable filter, so the second is the like-for-like figure);
-//! 2. evaluation throughput on the common subset against the fixed request;
+//! 2. evaluation throughput on the common subset against the fixed request (context set once;
+//!    context built per pass; cfcp's `Filter::matches` on the bare request);
 //! 3. cfcp alone on the whole corpus (every row, valid or not, parsed as its kind; every valid
 //!    row evaluated);
 //! 4. `cfcp::waf::analyze` of a zone with 1,000 custom rules (shadowing included) and
@@ -23,8 +27,10 @@
 //!
 //! Flags: `--corpus FILE`, `--subset regex|plain` (keep only the common expressions with or
 //! without a regex), `--rounds N` (default 7), `--round-ms MS` (default 150), and
-//! `--profile parse|eval` (cfcp alone on the common subset for 5 s, to run under `perf`) or
-//! `--profile each` (each common expression's evaluation time in both engines).
+//! `--profile parse|eval|eval-direct|parse-wf|eval-wf` (one engine alone on the common subset
+//! for 5 s or `--passes N`, to run under `perf record`, or under `valgrind --tool=callgrind` to
+//! count instructions per pass, which do not depend on the machine's load), `--profile each` /
+//! `--profile each-parse` (each common expression's evaluation / parse time in both engines).
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -49,6 +55,7 @@ struct Options {
     subset: Option<String>,
     rounds: usize,
     round: Duration,
+    passes: Option<usize>,
 }
 
 fn options() -> Result<Options, String> {
@@ -58,6 +65,7 @@ fn options() -> Result<Options, String> {
         subset: None,
         rounds: 7,
         round: Duration::from_millis(150),
+        passes: None,
     };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(arg) = args.next() {
@@ -69,6 +77,9 @@ fn options() -> Result<Options, String> {
             "--rounds" => {
                 options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?;
                 options.rounds = options.rounds.max(1);
+            }
+            "--passes" => {
+                options.passes = Some(value()?.parse().map_err(|e| format!("--passes: {e}"))?);
             }
             "--round-ms" => {
                 let ms: u64 = value()?.parse().map_err(|e| format!("--round-ms: {e}"))?;
@@ -295,10 +306,11 @@ fn rate(per_second: f64) -> String {
     }
 }
 
-/// One expression both engines accept.
-struct Common<'a> {
+/// One expression both engines accept, compiled by each.
+struct Common<'a, 's> {
     row: &'a Row,
     ours: Filter,
+    theirs: wirefilter::Filter<'s>,
 }
 
 fn main() -> Result<(), String> {
@@ -326,15 +338,20 @@ fn main() -> Result<(), String> {
     let mut common: Vec<Common> = Vec::new();
     let mut only_wirefilter = Vec::new();
     for row in &rows {
-        let wf_ok = row.kind == ExpressionKind::Filter && scheme.parse(&row.expression).is_ok();
+        let wf_ast = match row.kind {
+            ExpressionKind::Filter => scheme.parse(&row.expression).ok(),
+            ExpressionKind::Value => None,
+        };
+        let wf_ok = wf_ast.is_some();
         wf_accepted += usize::from(wf_ok);
         match row.kind {
             ExpressionKind::Filter => match parse_filter(&row.expression) {
                 Ok(filter) => {
-                    if wf_ok {
+                    if let Some(ast) = wf_ast {
                         common.push(Common {
                             row,
                             ours: filter.clone(),
+                            theirs: ast.compile(),
                         });
                     }
                     ours_filters.push((row, filter));
@@ -376,23 +393,19 @@ fn main() -> Result<(), String> {
         return Err("no expression is accepted by both engines; nothing to compare".to_owned());
     }
 
-    let wf_filters: Vec<wirefilter::Filter> = common
-        .iter()
-        .filter_map(|c| {
-            scheme
-                .parse(&c.row.expression)
-                .ok()
-                .map(|ast| ast.compile())
-        })
-        .collect();
-    // Both engines must agree on the request before their speed means anything.
+    // Both engines must agree on the request before their speed means anything, and cfcp's
+    // three ways of evaluating must agree with each other.
+    let prepared = request.prepare();
     let mut disagreements = Vec::new();
     let mut matching = 0;
-    for (c, wf) in common.iter().zip(&wf_filters) {
+    for c in &common {
         let ours = c.ours.matches(&request, &lists);
-        let theirs = wf.execute(&ctx).map_err(|e| format!("wirefilter: {e}"))?;
+        let theirs = c
+            .theirs
+            .execute(&ctx)
+            .map_err(|e| format!("wirefilter: {e}"))?;
         matching += usize::from(ours);
-        if ours != theirs {
+        if ours != theirs || ours != c.ours.matches_prepared(&prepared, &lists) {
             disagreements.push(c.row.id.as_str());
         }
     }
@@ -418,16 +431,16 @@ fn main() -> Result<(), String> {
     let n = common.len();
     if let Some(what) = options.profile.as_deref() {
         if what == "each" {
-            for (c, wf) in common.iter().zip(&wf_filters) {
+            for c in &common {
                 let (ours, theirs) = measure_pair(
                     3,
                     Duration::from_millis(20),
                     1,
                     || {
-                        black_box(c.ours.matches(black_box(&request), &lists));
+                        black_box(c.ours.matches_prepared(black_box(&prepared), &lists));
                     },
                     || {
-                        let _ = black_box(wf.execute(black_box(&ctx)));
+                        let _ = black_box(c.theirs.execute(black_box(&ctx)));
                     },
                 );
                 println!(
@@ -441,7 +454,39 @@ fn main() -> Result<(), String> {
             }
             return Ok(());
         }
-        return profile(what, &common, &request, &lists);
+        if what == "each-parse" {
+            for c in &common {
+                let (ours, theirs) = measure_pair(
+                    3,
+                    Duration::from_millis(20),
+                    1,
+                    || {
+                        let _ = black_box(parse_filter(black_box(&c.row.expression)));
+                    },
+                    || {
+                        let _ = black_box(scheme.parse(black_box(&c.row.expression)));
+                    },
+                );
+                println!(
+                    "{:<8} parse {:>8.2} us vs {:>8.2} us  {:.2}x  {}",
+                    c.row.id,
+                    1e6 / ours,
+                    1e6 / theirs,
+                    ours / theirs,
+                    c.row.expression.replace('\n', " ")
+                );
+            }
+            return Ok(());
+        }
+        return profile(
+            what,
+            options.passes,
+            &common,
+            &scheme,
+            &ctx,
+            &request,
+            &lists,
+        );
     }
 
     // 1. Parse + type-check, common subset.
@@ -478,22 +523,49 @@ fn main() -> Result<(), String> {
         },
     );
 
-    // 2. Evaluation, common subset.
+    // 2. Evaluation, common subset, against a request whose field values were set once outside
+    // the timed loop: wirefilter's `ExecutionContext`, cfcp's `PreparedRequest`.
     let (eval_ours, eval_wf) = measure_pair(
         rounds,
         round,
         n,
         || {
             for c in &common {
-                black_box(c.ours.matches(black_box(&request), &lists));
+                black_box(c.ours.matches_prepared(black_box(&prepared), &lists));
             }
         },
         || {
-            for f in &wf_filters {
-                let _ = black_box(f.execute(black_box(&ctx)));
+            for c in &common {
+                let _ = black_box(c.theirs.execute(black_box(&ctx)));
             }
         },
     );
+    // 2b. The same with the context built inside the timed loop, once per pass over the filters
+    // (wirefilter: an `ExecutionContext` filled from the values; cfcp: `Request::prepare`).
+    let (eval_setup_ours, eval_setup_wf) = measure_pair(
+        rounds,
+        round,
+        n,
+        || {
+            let prepared = black_box(&request).prepare();
+            for c in &common {
+                black_box(c.ours.matches_prepared(&prepared, &lists));
+            }
+        },
+        || {
+            if let Ok(ctx) = wirefilter_context(&scheme, black_box(&values)) {
+                for c in &common {
+                    let _ = black_box(c.theirs.execute(&ctx));
+                }
+            }
+        },
+    );
+    // 2c. cfcp's `Filter::matches` straight on the `Request` (each field worked out as read).
+    let eval_direct = measure(rounds, round, n, || {
+        for c in &common {
+            black_box(c.ours.matches(black_box(&request), &lists));
+        }
+    });
 
     // 3. cfcp alone, whole corpus.
     let full_parse = measure(rounds, round, rows.len(), || {
@@ -549,10 +621,22 @@ fn main() -> Result<(), String> {
         Some(parse_compile_wf),
     );
     line(
-        "evaluate against the request, common",
+        "evaluate, context set once (like for like), common",
         n,
         eval_ours,
         Some(eval_wf),
+    );
+    line(
+        "evaluate, context built per pass of all, common",
+        n,
+        eval_setup_ours,
+        Some(eval_setup_wf),
+    );
+    line(
+        "evaluate, Filter::matches on the Request, common",
+        n,
+        eval_direct,
+        None,
     );
     line(
         "parse + type-check, whole corpus (cfcp only)",
@@ -581,7 +665,7 @@ fn main() -> Result<(), String> {
         "parse + type-check (against Scheme::parse alone)",
         parse_ours / parse_wf,
     );
-    verdict("evaluation", eval_ours / eval_wf);
+    verdict("evaluation (context set once)", eval_ours / eval_wf);
 
     println!();
     waf_line()?;
@@ -591,25 +675,58 @@ fn main() -> Result<(), String> {
     Ok(())
 }
 
-/// Profiling aid (`--profile parse|eval`): cfcp alone on the common subset for 5 seconds.
-fn profile(what: &str, common: &[Common], request: &Request, lists: &Lists) -> Result<(), String> {
+/// Profiling aid (`--profile parse|eval|parse-wf|eval-wf|eval-direct`): one engine alone on
+/// the common subset for 5 seconds (or `--passes N` passes), for `perf record`, or for counting
+/// instructions per pass (`valgrind --tool=callgrind` with two pass counts), which unlike time
+/// does not depend on what else the machine runs. `eval` and `eval-wf` run against the context
+/// set once.
+fn profile<'s>(
+    what: &str,
+    passes_wanted: Option<usize>,
+    common: &[Common<'_, 's>],
+    scheme: &'s wirefilter::Scheme,
+    ctx: &wirefilter::ExecutionContext<'s>,
+    request: &Request,
+    lists: &Lists,
+) -> Result<(), String> {
+    let prepared = request.prepare();
     let started = Instant::now();
-    let mut count = 0usize;
-    while started.elapsed() < Duration::from_secs(5) {
+    let mut passes = 0usize;
+    while match passes_wanted {
+        Some(wanted) => passes < wanted,
+        None => started.elapsed() < Duration::from_secs(5),
+    } {
         for c in common {
             match what {
                 "parse" => {
                     let _ = black_box(parse_filter(black_box(&c.row.expression)));
                 }
+                "parse-wf" => {
+                    let _ = black_box(scheme.parse(black_box(&c.row.expression)));
+                }
                 "eval" => {
+                    black_box(c.ours.matches_prepared(black_box(&prepared), lists));
+                }
+                "eval-direct" => {
                     black_box(c.ours.matches(black_box(request), lists));
                 }
-                other => return Err(format!("--profile {other:?}: expected parse or eval")),
+                "eval-wf" => {
+                    let _ = black_box(c.theirs.execute(black_box(ctx)));
+                }
+                other => {
+                    return Err(format!(
+                        "--profile {other:?}: expected parse, parse-wf, eval, eval-wf, eval-direct, each or each-parse"
+                    ))
+                }
             }
         }
-        count += common.len();
+        passes += 1;
     }
-    println!("{what}: {count} in {:.1?}", started.elapsed());
+    println!(
+        "{what}: {passes} passes over {} expressions in {:.1?}",
+        common.len(),
+        started.elapsed()
+    );
     Ok(())
 }
 
