@@ -1,10 +1,10 @@
 //! The run loop: every selected check on every selected zone and account, gaps turned into
 //! UNKNOWN, waivers applied, a summary computed.
 
-use super::catalog::{self, Check, Eval};
-use super::context::{AccountContext, Evaluation, SnapshotIndex, ZoneContext};
 use std::sync::Arc;
 
+use super::catalog::{self, Check, Eval};
+use super::context::{AccountContext, Evaluation, SnapshotIndex, ZoneContext};
 use super::{waivers, Config, Finding, Remediation, Resource, SharedStr, Status, Text};
 use crate::report::Report;
 use crate::snapshot::{Gap, Snapshot, ZoneSnapshot};
