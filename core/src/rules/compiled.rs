@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use super::ast::{CmpOp, Comparison, Expr, Literal, Rhs, SetItem, Value};
 use super::eval::{wildcard_match_tokens, wildcard_tokens, Context, Source, WildcardToken};
 use super::fields::{field_id, FieldType, FIELDS};
-use super::pattern::{contains, Patterns};
+use super::pattern::{contains, Anchor, Pattern, Patterns};
 use super::prepared::Fields;
 
 /// A compiled filter node; evaluating it gives what `Context::truth` gives for its expression.
@@ -73,6 +73,12 @@ pub(crate) enum StrTest {
     Order(CmpOp, Box<str>),
     /// `contains`.
     Contains(Box<str>),
+    /// `matches` a pattern standing for texts the value must start with (one of them).
+    Prefix(Vec<Box<str>>),
+    /// `matches` a pattern standing for texts the value must end with (one of them).
+    Suffix(Vec<Box<str>>),
+    /// `matches` a pattern standing for texts the value must contain (one of them).
+    Infix(Vec<Box<str>>),
     /// `matches`: the index of the pattern in the filter's [`Patterns`] (`None` when the
     /// checker compiled none for it: never matches).
     Matches(Option<usize>),
@@ -236,9 +242,26 @@ impl Node {
         Node::Str(slot, StrTest::In(strings))
     }
 
-    /// `field matches "..."`, the pattern being at `index` in the filter's [`Patterns`].
-    pub(crate) fn str_matches(slot: Slot, index: Option<usize>) -> Node {
-        Node::Str(slot, StrTest::Matches(index))
+    /// `field matches "..."`, the pattern being at `index` in `patterns`. A pattern that stands
+    /// for a few texts becomes the test of those texts (`^/api/` is a prefix test), which saves
+    /// looking the pattern up at each evaluation.
+    pub(crate) fn str_matches(slot: Slot, patterns: &Patterns, index: Option<usize>) -> Node {
+        let Some(Pattern::Literals { texts, anchor }) = index.and_then(|i| patterns.by_index(i))
+        else {
+            return Node::Str(slot, StrTest::Matches(index));
+        };
+        let texts = texts.to_vec();
+        match (anchor, texts.len()) {
+            (Anchor::Both, 1) => Node::StrEq(slot, texts.into_iter().next().unwrap_or_default()),
+            (Anchor::Both, _) => Node::str_in(slot, texts),
+            (Anchor::None, 1) => Node::Str(
+                slot,
+                StrTest::Contains(texts.into_iter().next().unwrap_or_default()),
+            ),
+            (Anchor::None, _) => Node::Str(slot, StrTest::Infix(texts)),
+            (Anchor::Start, _) => Node::Str(slot, StrTest::Prefix(texts)),
+            (Anchor::End, _) => Node::Str(slot, StrTest::Suffix(texts)),
+        }
     }
 
     /// `field op 42` for an Int field.
@@ -291,7 +314,7 @@ fn compare(c: &Comparison, patterns: &Patterns) -> Option<Node> {
             Node::str_compare(slot, op, s.as_str().into())
         }
         (FieldType::String | FieldType::Bytes, CmpOp::Matches, Rhs::Regex(p)) => {
-            Node::str_matches(slot, patterns.match_index(p))
+            Node::str_matches(slot, patterns, patterns.match_index(p))
         }
         (FieldType::String | FieldType::Bytes, CmpOp::In, Rhs::Set(items)) => Node::str_in(
             slot,
@@ -446,7 +469,8 @@ fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 impl StrTest {
-    #[inline]
+    // In the evaluation loop itself: a call costs as much as the test.
+    #[inline(always)]
     fn holds(&self, s: &str, patterns: &Patterns) -> bool {
         match self {
             StrTest::Ne(r) => s != &**r,
@@ -463,6 +487,9 @@ impl StrTest {
                 }
             }
             StrTest::Contains(r) => contains(s, r),
+            StrTest::Prefix(texts) => texts.iter().any(|t| s.starts_with(&**t)),
+            StrTest::Suffix(texts) => texts.iter().any(|t| s.ends_with(&**t)),
+            StrTest::Infix(texts) => texts.iter().any(|t| contains(s, t)),
             StrTest::Matches(index) => index
                 .and_then(|i| patterns.by_index(i))
                 .is_some_and(|p| p.is_match(s)),
@@ -476,7 +503,8 @@ impl StrTest {
 }
 
 impl IntTest {
-    #[inline]
+    // In the evaluation loop itself: a call costs as much as the test.
+    #[inline(always)]
     fn holds(&self, v: i64) -> bool {
         match self {
             IntTest::Order(op, r) => match op {
@@ -494,7 +522,8 @@ impl IntTest {
 }
 
 impl IpTest {
-    #[inline]
+    // In the evaluation loop itself: a call costs as much as the test.
+    #[inline(always)]
     fn holds(&self, ip: IpAddr) -> bool {
         match self {
             IpTest::Eq(r) => ip == *r,

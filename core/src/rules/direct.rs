@@ -199,7 +199,7 @@ impl<'s> Direct<'s> {
                     _ => self.string(&token)?,
                 };
                 let index = self.patterns.add_match(&pattern).ok()?;
-                Some(Node::str_matches(slot, Some(index)))
+                Some(Node::str_matches(slot, &self.patterns, Some(index)))
             }
             (FieldType::String | FieldType::Bytes, CmpOp::In) => {
                 let mut strings = Vec::new();

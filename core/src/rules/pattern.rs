@@ -55,7 +55,7 @@ impl Pattern {
     }
 
     /// Does the pattern match somewhere in `text`?
-    #[inline]
+    #[inline(always)]
     pub(crate) fn is_match(&self, text: &str) -> bool {
         match self {
             Pattern::Literals { texts, anchor } => match anchor {

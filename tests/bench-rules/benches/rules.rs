@@ -26,7 +26,7 @@
 //!    `cfcp::intel` parsing + aggregation of a 100,000-line IP feed (each under 1 s).
 //!
 //! Flags: `--corpus FILE`, `--subset regex|plain` (keep only the common expressions with or
-//! without a regex), `--rounds N` (default 7), `--round-ms MS` (default 150), and
+//! without a regex), `--only ID` (keep one common expression), `--rounds N` (default 7), `--round-ms MS` (default 150), and
 //! `--profile parse|eval|eval-direct|parse-wf|eval-wf` (one engine alone on the common subset
 //! for 5 s or `--passes N`, to run under `perf record`, or under `valgrind --tool=callgrind` to
 //! count instructions per pass, which do not depend on the machine's load), `--profile each` /
@@ -56,6 +56,7 @@ struct Options {
     rounds: usize,
     round: Duration,
     passes: Option<usize>,
+    only: Option<String>,
 }
 
 fn options() -> Result<Options, String> {
@@ -66,6 +67,7 @@ fn options() -> Result<Options, String> {
         rounds: 7,
         round: Duration::from_millis(150),
         passes: None,
+        only: None,
     };
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
     while let Some(arg) = args.next() {
@@ -78,6 +80,7 @@ fn options() -> Result<Options, String> {
                 options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?;
                 options.rounds = options.rounds.max(1);
             }
+            "--only" => options.only = Some(value()?),
             "--passes" => {
                 options.passes = Some(value()?.parse().map_err(|e| format!("--passes: {e}"))?);
             }
@@ -428,13 +431,17 @@ fn main() -> Result<(), String> {
         }
         Some(other) => return Err(format!("--subset {other:?}: expected regex or plain")),
     }
+    if let Some(id) = options.only.as_deref() {
+        common.retain(|c| c.row.id == id);
+        println!("--only {id}: {} common expressions kept", common.len());
+    }
     let n = common.len();
     if let Some(what) = options.profile.as_deref() {
         if what == "each" {
             for c in &common {
                 let (ours, theirs) = measure_pair(
-                    3,
-                    Duration::from_millis(20),
+                    5,
+                    Duration::from_millis(40),
                     1,
                     || {
                         black_box(c.ours.matches_prepared(black_box(&prepared), &lists));
@@ -457,8 +464,8 @@ fn main() -> Result<(), String> {
         if what == "each-parse" {
             for c in &common {
                 let (ours, theirs) = measure_pair(
-                    3,
-                    Duration::from_millis(20),
+                    5,
+                    Duration::from_millis(40),
                     1,
                     || {
                         let _ = black_box(parse_filter(black_box(&c.row.expression)));
