@@ -8,6 +8,7 @@
 
 use crate::rules::parse_filter;
 use crate::rules::{CmpOp, Expr, Literal, Rhs, SetItem, Value};
+use crate::waf::client_controlled;
 
 /// Why a filter expression matches broadly, or `None` when it is narrow or does not parse
 /// (an expression that does not parse is judged by the argument checks, not here).
@@ -81,32 +82,6 @@ fn call_breadth(name: &str, args: &[Expr]) -> Result<(), String> {
         ("ends_with", Some("")) => Err("ends_with(…, \"\") matches everything".into()),
         _ => Ok(()),
     }
-}
-
-/// Fields whose value the client chooses freely: a condition on them alone lets anyone in.
-fn client_controlled(field: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "http.user_agent",
-        "http.referer",
-        "http.cookie",
-        "http.request.cookies",
-        "http.request.headers",
-        "http.request.uri.query",
-        "raw.http.request.uri.query",
-        "http.request.uri.args",
-        "raw.http.request.uri.args",
-        "http.request.body",
-        "http.x_forwarded_for",
-        "http.request.accepted_languages",
-        "http.request.method",
-        "http.request.version",
-    ];
-    PREFIXES.iter().any(|p| {
-        field == *p
-            || field
-                .strip_prefix(p)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
 }
 
 fn compare_breadth(field: &str, op: CmpOp, rhs: &Rhs) -> Result<(), String> {

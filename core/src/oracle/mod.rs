@@ -43,3 +43,45 @@ pub use threat::{
     RecordMatch, Relation, RuleMatch, RuleSite, ThreatAssessment, ThreatInputs, ThreatLevel,
     ThreatRecommendation, ZoneOutcome,
 };
+
+/// What a snapshot cannot tell about `zones`: each gap in one of `sections` (every section when
+/// `None`) that concerns them, followed by `gap_note`, and the snapshot's age when it is a day or
+/// older, followed by `stale_note`. Shared by both helpers so their "unknowns" read alike.
+pub(crate) fn snapshot_unknowns(
+    snapshot: &crate::snapshot::Snapshot,
+    zones: &[String],
+    sections: Option<&[&str]>,
+    now: Option<time::OffsetDateTime>,
+    gap_note: &str,
+    stale_note: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for gap in &snapshot.gaps {
+        let section_relevant = sections.map_or(true, |s| s.contains(&gap.section.as_str()));
+        let zone_relevant = gap
+            .zone
+            .as_deref()
+            .map_or(true, |z| zones.iter().any(|n| n.eq_ignore_ascii_case(z)));
+        if section_relevant && zone_relevant {
+            let of = gap
+                .zone
+                .as_deref()
+                .map(|z| format!(" of {z}"))
+                .unwrap_or_default();
+            out.push(format!(
+                "the snapshot could not read {}{of}: {}{gap_note}",
+                gap.section, gap.reason
+            ));
+        }
+    }
+    if let Some(now) = now {
+        let hours = (now - snapshot.taken_at.to_datetime()).whole_hours();
+        if hours >= 24 {
+            out.push(format!(
+                "the snapshot is {hours} hours old ({}): {stale_note}",
+                snapshot.taken_at
+            ));
+        }
+    }
+    out
+}

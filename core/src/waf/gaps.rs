@@ -828,33 +828,6 @@ enum SkipScope {
     Everyone,
 }
 
-/// Fields whose value the client chooses freely.
-const CLIENT_CONTROLLED: &[&str] = &[
-    "http.user_agent",
-    "http.referer",
-    "http.cookie",
-    "http.request.cookies",
-    "http.request.headers",
-    "http.request.uri.query",
-    "raw.http.request.uri.query",
-    "http.request.uri.args",
-    "raw.http.request.uri.args",
-    "http.request.body",
-    "http.x_forwarded_for",
-    "http.request.accepted_languages",
-    "http.request.method",
-    "http.request.version",
-];
-
-fn client_controlled(field: &str) -> bool {
-    CLIENT_CONTROLLED.iter().any(|prefix| {
-        field == *prefix
-            || field
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
-}
-
 fn skip_scope(filter: &Filter, host: &str) -> SkipScope {
     if eval3(filter.expr(), &Probe::path(host, UNMENTIONED_PATH, None)) == Tri::True {
         return SkipScope::Everyone;
@@ -862,7 +835,7 @@ fn skip_scope(filter: &Filter, host: &str) -> SkipScope {
     let fields = filter.fields();
     if !fields.is_empty()
         && filter.lists().is_empty()
-        && fields.iter().all(|f| client_controlled(f))
+        && fields.iter().all(|f| super::client_controlled(f))
     {
         SkipScope::Spoofable
     } else {
@@ -3607,8 +3580,10 @@ mod tests {
             scope(r#"http.request.uri.path eq "/upload""#),
             SkipScope::Narrow
         );
-        assert!(client_controlled("http.request.headers.names"));
-        assert!(!client_controlled("http.request.headersx"));
+        assert!(super::super::client_controlled(
+            "http.request.headers.names"
+        ));
+        assert!(!super::super::client_controlled("http.request.headersx"));
     }
 
     // ---- SQLi / XSS ---------------------------------------------------------------------------

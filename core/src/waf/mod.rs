@@ -40,6 +40,40 @@ pub use simulate::{lists_from_snapshot, simulate, RuleRef, Trace, TraceStep};
 /// The format string of [`WafAnalysis::to_json_pretty`].
 pub const FORMAT: &str = "cfcp.waf-analysis/v1";
 
+/// Fields whose value the client chooses freely (the field or any member of it).
+const CLIENT_CONTROLLED: &[&str] = &[
+    "http.user_agent",
+    "http.referer",
+    "http.cookie",
+    "http.request.cookies",
+    "http.request.headers",
+    "http.request.uri.query",
+    "raw.http.request.uri.query",
+    "http.request.uri.args",
+    "raw.http.request.uri.args",
+    "http.request.body",
+    "http.x_forwarded_for",
+    "http.request.accepted_languages",
+    "http.request.method",
+    "http.request.version",
+];
+
+/// Whether the client chooses `field`'s value freely: a skip or allow keyed only on such fields
+/// lets anyone in.
+///
+/// ```
+/// assert!(cfcp::waf::client_controlled("http.request.headers.names"));
+/// assert!(!cfcp::waf::client_controlled("ip.src"));
+/// ```
+pub fn client_controlled(field: &str) -> bool {
+    CLIENT_CONTROLLED.iter().any(|prefix| {
+        field == *prefix
+            || field
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
 /// Cloudflare Managed Ruleset.
 pub const CLOUDFLARE_MANAGED: &str = "efb7b8c949ac4650a09736fc376e9aee";
 /// Cloudflare OWASP Core Ruleset.

@@ -817,31 +817,15 @@ fn general(ctx: &Ctx<'_>, out: &mut Recommendation) {
 }
 
 fn common_unknowns(ctx: &Ctx<'_>, inputs: &DecisionInputs<'_>, out: &mut Recommendation) {
-    for gap in &ctx.snapshot.gaps {
-        let relevant = gap.zone.as_deref().map_or(true, |z| {
-            out.zones.iter().any(|n| n.eq_ignore_ascii_case(z))
-        });
-        if relevant {
-            out.unknowns.push(format!(
-                "the snapshot could not read {}{}: {} (checks reading it are UNKNOWN)",
-                gap.section,
-                gap.zone
-                    .as_deref()
-                    .map(|z| format!(" of {z}"))
-                    .unwrap_or_default(),
-                gap.reason
-            ));
-        }
-    }
-    if let Some(now) = inputs.now {
-        let hours = (now - ctx.snapshot.taken_at.to_datetime()).whole_hours();
-        if hours >= 24 {
-            out.unknowns.push(format!(
-                "the snapshot is {hours} hours old ({}): the account may have changed since",
-                ctx.snapshot.taken_at
-            ));
-        }
-    }
+    let unknowns = super::snapshot_unknowns(
+        ctx.snapshot,
+        &out.zones,
+        None,
+        inputs.now,
+        " (checks reading it are UNKNOWN)",
+        "the account may have changed since",
+    );
+    out.unknowns.extend(unknowns);
     if ctx.zones.is_empty() {
         out.unknowns.push("the snapshot has no zones".to_owned());
     }

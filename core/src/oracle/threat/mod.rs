@@ -573,35 +573,15 @@ fn note_unknowns(facets: &Facets, inputs: &ThreatInputs<'_>, a: &mut ThreatAsses
             "no snapshot: the zones' lists, rules, DNS records and names, and what the zones would do with it, are unknown".to_owned(),
         ),
         Some(snapshot) => {
-            for gap in &snapshot.gaps {
-                let relevant = matches!(
-                    gap.section.as_str(),
-                    "lists" | "rulesets" | "dns_records" | "zones"
-                ) && gap
-                    .zone
-                    .as_deref()
-                    .map_or(true, |z| a.zones.iter().any(|n| n.eq_ignore_ascii_case(z)));
-                if relevant {
-                    a.unknowns.push(format!(
-                        "the snapshot could not read {}{}: {}",
-                        gap.section,
-                        gap.zone
-                            .as_deref()
-                            .map(|z| format!(" of {z}"))
-                            .unwrap_or_default(),
-                        gap.reason
-                    ));
-                }
-            }
-            if let Some(now) = inputs.now {
-                let hours = (now - snapshot.taken_at.to_datetime()).whole_hours();
-                if hours >= 24 {
-                    a.unknowns.push(format!(
-                        "the snapshot is {hours} hours old ({}): lists and rules may have changed since",
-                        snapshot.taken_at
-                    ));
-                }
-            }
+            let unknowns = super::snapshot_unknowns(
+                snapshot,
+                &a.zones,
+                Some(&["lists", "rulesets", "dns_records", "zones"]),
+                inputs.now,
+                "",
+                "lists and rules may have changed since",
+            );
+            a.unknowns.extend(unknowns);
         }
     }
     if inputs.intel.is_empty() {
