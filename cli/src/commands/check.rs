@@ -1,7 +1,7 @@
 //! `cfcp check`: the main job. Runs the invariant catalog (and custom Rego policies) on a snapshot
 //! file, the live account, or — with neither and no token — the bundled demo snapshot.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cfcp::invariants::{self, rego, waivers, Config, Severity};
@@ -237,22 +237,29 @@ fn color(args: &Args) -> bool {
 }
 
 fn emit(args: &Args, report: &Report, input: &Input) -> Result<(), CliError> {
+    if args.format != Format::Text {
+        if let Some(header) = &input.header {
+            eprintln!("{header}");
+        }
+    }
+    // JSON and SARIF stream into the output: a report of a large account is bigger than the
+    // snapshot it came from, and holding it as one string would double the peak memory.
     let text = match args.format {
+        Format::Json => return write_output(args, |out| report.write_json_pretty(out)),
+        Format::Sarif => {
+            let options = report::sarif::SarifOptions {
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                information_uri: None,
+                artifact_uri: input.artifact.clone(),
+            };
+            return write_output(args, |out| report::sarif::write(report, &options, out));
+        }
         Format::Text => report::text::render(
             report,
             &report::text::TextOptions {
                 color: color(args),
                 verbose: args.verbose,
                 header: input.header.clone(),
-            },
-        ),
-        Format::Json => report.to_json_pretty(),
-        Format::Sarif => report::sarif::render(
-            report,
-            &report::sarif::SarifOptions {
-                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                information_uri: None,
-                artifact_uri: input.artifact.clone(),
             },
         ),
         Format::Junit => report::junit::render(report, &report::junit::JunitOptions::default()),
@@ -266,14 +273,17 @@ fn emit(args: &Args, report: &Report, input: &Input) -> Result<(), CliError> {
             },
         ),
     };
-    if args.format != Format::Text {
-        if let Some(header) = &input.header {
-            eprintln!("{header}");
-        }
-    }
+    write_output(args, |out| out.write_all(text.as_bytes()))
+}
+
+/// Streams the output to `--output` (atomically) or standard output.
+fn write_output(
+    args: &Args,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), CliError> {
     match &args.output {
-        Some(path) => crate::output::write_atomic(path, text.as_bytes()),
-        None => crate::output::write_stdout(text.as_bytes()),
+        Some(path) => crate::output::write_atomic_with(path, write),
+        None => crate::output::write_stdout_with(write),
     }
 }
 

@@ -244,63 +244,138 @@ fn result(finding: &Finding, rule_index: usize, options: &SarifOptions) -> Value
     Value::Object(result)
 }
 
-/// The SARIF log as a JSON value.
-pub fn to_value(report: &Report, options: &SarifOptions) -> Value {
-    let reported: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| f.status != Status::Pass)
-        .collect();
-    // One rule per check that appears in the report (PASS included: the rule was applied),
-    // sorted by id; the first finding of a check describes it.
-    let mut firsts: Vec<&Finding> = Vec::new();
-    for f in &report.findings {
-        if !firsts.iter().any(|g| g.check_id == f.check_id) {
-            firsts.push(f);
+/// The SARIF log of a report, serialised on demand: the results are built one at a time as they
+/// are written, so that [`write`] never holds them all (a large account's log is several times
+/// the size of its report).
+struct Log<'a> {
+    report: &'a Report,
+    options: &'a SarifOptions,
+    /// One rule per check that appears in the report (PASS included: the rule was applied),
+    /// sorted by id; the first finding of a check describes it.
+    firsts: Vec<&'a Finding>,
+}
+
+impl<'a> Log<'a> {
+    fn new(report: &'a Report, options: &'a SarifOptions) -> Self {
+        let mut firsts: Vec<&Finding> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for f in &report.findings {
+            if seen.insert(&*f.check_id) {
+                firsts.push(f);
+            }
+        }
+        firsts.sort_by(|a, b| a.check_id.cmp(&b.check_id));
+        Log {
+            report,
+            options,
+            firsts,
         }
     }
-    firsts.sort_by(|a, b| a.check_id.cmp(&b.check_id));
-    let rules: Vec<Value> = firsts.iter().map(|f| rule(f)).collect();
-    let index_of = |id: &str| {
-        firsts
-            .binary_search_by(|f| (*f.check_id).cmp(id))
-            .unwrap_or(0)
-    };
-    let results: Vec<Value> = reported
-        .iter()
-        .map(|f| result(f, index_of(&f.check_id), options))
-        .collect();
 
-    let mut driver = Map::new();
-    driver.insert("name".into(), json!("cfcp"));
-    if let Some(uri) = &options.information_uri {
-        driver.insert("informationUri".into(), json!(uri));
+    fn driver(&self) -> Value {
+        let mut driver = Map::new();
+        driver.insert("name".into(), json!("cfcp"));
+        if let Some(uri) = &self.options.information_uri {
+            driver.insert("informationUri".into(), json!(uri));
+        }
+        if !self.options.tool_version.is_empty() {
+            driver.insert("semanticVersion".into(), json!(self.options.tool_version));
+        }
+        let rules = self.firsts.iter().map(|f| rule(f)).collect();
+        driver.insert("rules".into(), Value::Array(rules));
+        Value::Object(driver)
     }
-    if !options.tool_version.is_empty() {
-        driver.insert("semanticVersion".into(), json!(options.tool_version));
-    }
-    driver.insert("rules".into(), Value::Array(rules));
+}
 
-    json!({
-        "$schema": SARIF_SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": driver },
-            "results": results,
-            "columnKind": "unicodeCodePoints",
-            "properties": {
-                "cfcp/report": report.format,
-                "summary": report.summary,
-            }
-        }]
-    })
+/// The `results` array of a [`Log`], produced while it is written.
+struct Results<'l, 'a>(&'l Log<'a>);
+
+impl serde::Serialize for Results<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let log = self.0;
+        let index_of = |id: &str| {
+            log.firsts
+                .binary_search_by(|f| (*f.check_id).cmp(id))
+                .unwrap_or(0)
+        };
+        serializer.collect_seq(
+            log.report
+                .findings
+                .iter()
+                .filter(|f| f.status != Status::Pass)
+                .map(|f| result(f, index_of(&f.check_id), log.options)),
+        )
+    }
+}
+
+/// One run of a [`Log`]: cfcp's tool description, the results, the report's summary.
+struct Run<'l, 'a>(&'l Log<'a>);
+
+impl serde::Serialize for Run<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let log = self.0;
+        let mut run = serializer.serialize_map(Some(4))?;
+        run.serialize_entry("tool", &json!({ "driver": log.driver() }))?;
+        run.serialize_entry("results", &Results(log))?;
+        run.serialize_entry("columnKind", "unicodeCodePoints")?;
+        run.serialize_entry(
+            "properties",
+            &json!({
+                "cfcp/report": log.report.format,
+                "summary": log.report.summary,
+            }),
+        )?;
+        run.end()
+    }
+}
+
+impl serde::Serialize for Log<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut log = serializer.serialize_map(Some(3))?;
+        log.serialize_entry("$schema", SARIF_SCHEMA_URI)?;
+        log.serialize_entry("version", "2.1.0")?;
+        log.serialize_entry("runs", &[Run(self)])?;
+        log.end()
+    }
+}
+
+/// The SARIF log as a JSON value.
+pub fn to_value(report: &Report, options: &SarifOptions) -> Value {
+    serde_json::to_value(Log::new(report, options)).unwrap_or_default()
 }
 
 /// Renders `report` as a SARIF 2.1.0 log (pretty JSON, ends with a newline). Pure.
 pub fn render(report: &Report, options: &SarifOptions) -> String {
-    let mut text = serde_json::to_string_pretty(&to_value(report, options)).unwrap_or_default();
-    text.push('\n');
-    text
+    let mut text = Vec::new();
+    // Writing to a `Vec` cannot fail, and serde_json writes UTF-8.
+    let _ = write(report, options, &mut text);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+/// Writes [`render`]'s text to `out` as it goes, building one result at a time, so that the log
+/// of millions of findings is never held in memory.
+///
+/// ```
+/// use cfcp::report::sarif::{self, SarifOptions};
+/// let report = cfcp::invariants::run(&cfcp::snapshot::demo(), &Default::default());
+/// let options = SarifOptions::default();
+/// let mut out = Vec::new();
+/// sarif::write(&report, &options, &mut out).unwrap();
+/// let log: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(log, sarif::to_value(&report, &options));
+/// ```
+pub fn write<W: std::io::Write>(
+    report: &Report,
+    options: &SarifOptions,
+    out: W,
+) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::new(out);
+    serde_json::to_writer_pretty(&mut out, &Log::new(report, options))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 #[cfg(test)]

@@ -14,6 +14,11 @@
 //! the check the child also writes the JSON report, streamed, to count its size and show that
 //! writing it does not raise the peak.
 //!
+//! When `CFCP_BIN` names the `cfcp` binary (`cargo xtask bench check` builds it and sets it), the
+//! same file also goes through the command people run, `cfcp check --format json --output FILE`,
+//! and its peak resident set size (from `wait4`, binary and argument parsing included) is put
+//! against the JSON size too.
+//!
 //! Flags: `--sizes 100x1000,1000x1000`, `--rego-size 100x1000`. Profiling aids: `--write
 //! ZONESxRECORDS FILE` writes a synthetic snapshot, `--child FILE` checks one, `--findings FILE`
 //! counts its findings by check and status, `--per-check FILE` times each check alone, `--five
@@ -266,6 +271,46 @@ fn main() -> Result<(), String> {
     result
 }
 
+/// Runs `cfcp check --format json --output DIR/report.json FILE` and returns its peak resident
+/// set size in MiB (the kernel's `ru_maxrss` of that one child) and its wall time.
+fn cli_peak_rss_mib(bin: &Path, snapshot: &Path, dir: &Path) -> Result<(f64, f64), String> {
+    let report = dir.join("report.json");
+    let started = Instant::now();
+    let child = Command::new(bin)
+        .args(["check", "--format", "json", "--color", "never", "--output"])
+        .arg(&report)
+        .arg(snapshot)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; the child is ours and not waited on
+    // elsewhere (std's `Child` does not reap on drop).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(&report);
+    if waited != pid {
+        return Err(format!(
+            "wait4 on {}: {}",
+            bin.display(),
+            std::io::Error::last_os_error()
+        ));
+    }
+    // `cfcp check` exits 1 when findings fail; anything else is an error.
+    let exited_with = libc::WEXITSTATUS(status);
+    if !libc::WIFEXITED(status) || exited_with > 1 {
+        return Err(format!(
+            "{} check failed (status {status}); run it by hand on a --write snapshot to see why",
+            bin.display()
+        ));
+    }
+    // ru_maxrss is in KiB on Linux.
+    Ok((usage.ru_maxrss as f64 / 1024.0, secs))
+}
+
 fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Result<(), String> {
     println!(
         "check benchmark: full catalog ({} checks)",
@@ -286,6 +331,10 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
             .arg(&path)
             .output()
             .map_err(|e| e.to_string())?;
+        let cli = match std::env::var_os("CFCP_BIN") {
+            Some(bin) => Some(cli_peak_rss_mib(Path::new(&bin), &path, dir)?),
+            None => None,
+        };
         let _ = std::fs::remove_file(&path);
         if !output.status.success() {
             return Err(format!(
@@ -320,6 +369,13 @@ fn run(sizes: &[(usize, usize)], rego_size: (usize, usize), dir: &Path) -> Resul
             "        JSON report {:.0} MiB, written streamed in {:.2} s: peak RSS then {:.0} MiB",
             m.report_mib, m.write_s, m.peak_rss_written_mib
         );
+        match cli {
+            Some((peak, secs)) => println!(
+                "        `cfcp check --format json --output FILE`: {secs:.2} s, peak memory {peak:.0} MiB = {:.2}x the JSON",
+                peak / json_mib
+            ),
+            None => println!("        (set CFCP_BIN to the cfcp binary to measure the CLI too)"),
+        }
     }
     if let (Some(first), Some(last)) = (per_record.first(), per_record.last()) {
         if per_record.len() >= 2 {
