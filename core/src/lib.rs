@@ -21,6 +21,7 @@ pub mod invariants;
 pub mod layer0;
 pub mod oracle;
 pub mod permissions;
+pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
