@@ -34,6 +34,7 @@
 mod auth;
 mod endpoints;
 pub mod envelope;
+mod execute;
 mod graphql;
 pub mod limiter;
 pub mod pagination;
@@ -54,6 +55,7 @@ pub use auth::{
 };
 pub use endpoints::{DnsBatch, DnsBatchResult, TokenStatus, ZoneFilter};
 pub use envelope::{Cursors, Envelope, ResultInfo};
+pub use execute::{Applied, ExecutionReport, Failed};
 pub use graphql::{
     CountryCount, DailyTraffic, DnsAnalytics, DnsResponseCodeCount, FirewallRuleEvents,
     GraphQlError, StatusCount, TimeRange, TopCount, TrafficSummary,
