@@ -263,3 +263,40 @@ impl Plan {
         })
     }
 }
+
+/// A human's approval of a plan, recorded by `cfcp approve` in the plan directory (as
+/// [`approval_file_name`]) and in its audit trail. The server executes an approve-route plan
+/// only when this file exists for it: approval never comes from the agent's own arguments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// The plan approved.
+    pub plan_id: String,
+    /// The plan's zone fingerprint as the approver saw it (a changed plan is not approved).
+    pub snapshot_fingerprint: String,
+    /// Who approved (the OS user running `cfcp approve`).
+    pub approver: String,
+    /// When.
+    pub approved_at: Timestamp,
+    /// The audit log the approval was recorded in, and its record's `seq`.
+    pub audit_log: String,
+    /// The approval record's `seq` in that log.
+    pub audit_seq: u64,
+}
+
+/// The file a plan is stored in, inside the plan directory.
+///
+/// ```
+/// assert_eq!(cfcp::plan::plan_file_name("plan-0123456789abcdef"), "plan-0123456789abcdef.json");
+/// ```
+pub fn plan_file_name(id: &str) -> String {
+    format!("{id}.json")
+}
+
+/// The file a plan's approval is stored in, inside the plan directory.
+///
+/// ```
+/// assert_eq!(cfcp::plan::approval_file_name("plan-0123456789abcdef"), "plan-0123456789abcdef.approval.json");
+/// ```
+pub fn approval_file_name(id: &str) -> String {
+    format!("{id}.approval.json")
+}

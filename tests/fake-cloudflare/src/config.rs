@@ -206,6 +206,9 @@ pub struct Faults {
     pub truncate_mode: TruncateMode,
     /// Every Nth request's connection is reset without a response.
     pub reset_every: Option<u64>,
+    /// Write requests (any method but GET, except `/graphql`) after the Nth write get a 500
+    /// without changing anything: a change that fails part-way through.
+    pub fail_writes_after: Option<u64>,
 }
 
 impl Faults {

@@ -139,6 +139,7 @@ fn config(args: &Args) -> Result<FakeConfig, String> {
         truncate_every: args.truncate_every,
         truncate_mode,
         reset_every: args.reset_every,
+        fail_writes_after: None,
     };
     Ok(cfg)
 }

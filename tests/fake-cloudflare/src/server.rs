@@ -120,6 +120,7 @@ pub(crate) struct App {
     pub state: Mutex<State>,
     pub log: Mutex<Vec<RequestLogEntry>>,
     counter: AtomicU64,
+    writes: AtomicU64,
     faults: Faults,
     rng: Mutex<rand::rngs::StdRng>,
     limiter: Option<Mutex<Limiter>>,
@@ -142,6 +143,7 @@ impl App {
             state: Mutex::new(State::from_snapshot(&config.seed)),
             log: Mutex::new(Vec::new()),
             counter: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
             faults: config.faults.clone(),
             rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(config.faults.seed)),
             limiter: config.rate_limit.map(|limit| {
@@ -311,6 +313,14 @@ async fn serve_request(
         if let Some(p) = f.too_many_rate {
             if lock(&app.rng).gen_bool(p.clamp(0.0, 1.0)) {
                 injected = Some((error_response(&too_many(1)), "429-rate"));
+            }
+        }
+    }
+    if let Some(after) = f.fail_writes_after {
+        if method != Method::GET && !path.ends_with("/graphql") {
+            let w = app.writes.fetch_add(1, Ordering::SeqCst) + 1;
+            if w > after && injected.is_none() {
+                injected = Some((server_error(1, 1), "write-fail"));
             }
         }
     }
