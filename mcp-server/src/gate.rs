@@ -26,7 +26,16 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn error(message: String, details: Value) -> Reply {
+    /// A result.
+    pub(crate) fn ok(content: Value) -> Reply {
+        Reply {
+            content,
+            is_error: false,
+        }
+    }
+
+    /// A tool error saying `message`, with `details`.
+    pub(crate) fn error(message: String, details: Value) -> Reply {
         Reply {
             content: json!({"error": message, "details": details}),
             is_error: true,
@@ -41,6 +50,8 @@ pub struct Gate {
     pub context: Context,
     pub groups: Vec<ToolGroup>,
     audit: Mutex<Option<AuditLog>>,
+    /// The live account, when there is one (reads then answer from its fresh snapshot).
+    live: Option<crate::backend::Live>,
 }
 
 impl Gate {
@@ -58,7 +69,35 @@ impl Gate {
             context,
             groups,
             audit: Mutex::new(Some(audit)),
+            live: None,
         }
+    }
+
+    /// This gate over a live account: mutations become plans, reads see each change.
+    pub fn with_live(mut self, live: crate::backend::Live) -> Gate {
+        self.live = Some(live);
+        self
+    }
+
+    /// Whether the backend is a live account.
+    pub fn is_live(&self) -> bool {
+        self.live.is_some()
+    }
+
+    /// The account as last read: the live backend's fresh snapshot, else the file's.
+    pub fn current(&self) -> std::borrow::Cow<'_, Snapshot> {
+        match &self.live {
+            Some(live) => std::borrow::Cow::Owned((*live.current()).clone()),
+            None => std::borrow::Cow::Borrowed(&self.snapshot),
+        }
+    }
+
+    /// Appends another record (an approval) to the audit log.
+    pub(crate) fn append(&self, record: cfcp::audit::Record) -> Result<(), McpError> {
+        self.with_log(|log| {
+            log.append(time::OffsetDateTime::now_utc(), record)
+                .map(|_| ())
+        })
     }
 
     /// Seals the audit log (a proper close); later calls fail with a tool error.
@@ -84,9 +123,8 @@ impl Gate {
     /// unlogged.
     pub fn call(&self, tool: &str, arguments: Value) -> Result<Reply, McpError> {
         let request = json!({"kind": "tool_call", "tool": tool, "arguments": arguments});
-        let verdict = self
-            .layer0
-            .decide(&request, &self.context, Some(&self.snapshot));
+        let snapshot = self.current();
+        let verdict = self.layer0.decide(&request, &self.context, Some(&snapshot));
         let now = time::OffsetDateTime::now_utc();
         let receipt = self.with_log(|log| {
             log.decision(
@@ -100,14 +138,30 @@ impl Gate {
                 },
             )
         })?;
-        let (reply, status) = self.run(tool, &request["arguments"], &verdict);
-        let outcome = json!({"status": status, "is_error": reply.is_error,
+        let (reply, status) = self.run(tool, &request["arguments"], &verdict, &snapshot);
+        let mut outcome = json!({"status": status, "is_error": reply.is_error,
                              "quarantined": reply.content.get("quarantined").map(|q| q.as_array().map_or(0, Vec::len))});
+        // What a plan did goes into the trail with its outcome, partial failures included.
+        for member in ["plan_id", "execution"] {
+            if let Some(v) = reply
+                .content
+                .get(member)
+                .or_else(|| reply.content["details"].get(member))
+            {
+                outcome[member] = v.clone();
+            }
+        }
         self.with_log(|log| log.outcome(time::OffsetDateTime::now_utc(), receipt.seq, outcome))?;
         Ok(reply)
     }
 
-    fn run(&self, tool: &str, arguments: &Value, verdict: &Verdict) -> (Reply, &'static str) {
+    fn run(
+        &self,
+        tool: &str,
+        arguments: &Value,
+        verdict: &Verdict,
+        snapshot: &Snapshot,
+    ) -> (Reply, &'static str) {
         let flags: Vec<&str> = verdict
             .classification
             .flags
@@ -137,6 +191,18 @@ impl Gate {
                 );
                 return (Reply::error(message, details), "blocked");
             }
+            _ if self.live.is_some() && !enabled(&self.groups, tool) => {}
+            _ => {
+                if let Some(handled) = self
+                    .live
+                    .as_ref()
+                    .and_then(|live| live.handle(self, tool, arguments, verdict, &details))
+                {
+                    return handled;
+                }
+            }
+        }
+        match verdict.route() {
             Route::Approve => {
                 let message = format!(
                     "needs a human's approval (flags: {}; {}); approving plans is not available in this version of cfcp-mcp: ask the user to make this change",
@@ -145,11 +211,9 @@ impl Gate {
                 );
                 return (Reply::error(message, details), "awaiting_approval");
             }
-            Route::Allow => {}
+            Route::Allow | Route::Block => {}
         }
-        let enabled =
-            cfcp::layer0::tools::tool(tool).is_some_and(|t| self.groups.contains(&t.group));
-        if !enabled {
+        if !enabled(&self.groups, tool) {
             return (
                 Reply::error(
                     format!("tool {tool:?} is not enabled on this server (see --tools)"),
@@ -159,7 +223,7 @@ impl Gate {
             );
         }
         let backend = offline::Backend {
-            snapshot: &self.snapshot,
+            snapshot,
             layer0: &self.layer0,
             context: &self.context,
             now: time::OffsetDateTime::now_utc(),
@@ -186,6 +250,10 @@ impl Gate {
             }
         }
     }
+}
+
+fn enabled(groups: &[ToolGroup], tool: &str) -> bool {
+    cfcp::layer0::tools::tool(tool).is_some_and(|t| groups.contains(&t.group))
 }
 
 /// Keeps a result within [`MAX_RESULT_BYTES`]: an oversized one becomes its summary.

@@ -1,9 +1,12 @@
 //! `cfcp-mcp`: cfcp's MCP server. Every tool call is classified and routed by Layer0 and
 //! logged to the audit trail before it runs; see the README for client configuration.
 
+mod approval;
+mod backend;
 mod catalog;
 mod error;
 mod gate;
+mod plans;
 mod server;
 mod setup;
 
@@ -16,9 +19,17 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "cfcp-mcp", version)]
 pub struct Args {
-    /// Serve this snapshot file (offline backend: reads answer, changes are refused).
+    /// Serve this snapshot file (offline backend: reads answer, changes are refused). Without
+    /// it the backend is the live account of CLOUDFLARE_API_TOKEN (and CLOUDFLARE_BASE_URL,
+    /// CLOUDFLARE_ACCOUNT_ID).
     #[arg(long, value_name = "FILE")]
-    pub snapshot: std::path::PathBuf,
+    pub snapshot: Option<std::path::PathBuf>,
+    /// Where plans (and `cfcp approve`'s approvals) are kept; default: `<audit log>.plans/`.
+    #[arg(long, value_name = "DIR")]
+    pub plans_dir: Option<std::path::PathBuf>,
+    /// How long a plan stays executable, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub plan_ttl: u32,
     /// Tool groups to serve (comma-separated): cloudflare_safe, waf_intelligence, oracle_answer.
     #[arg(
         long,

@@ -27,7 +27,12 @@ impl CfcpServer {
 
     /// The tools it lists.
     pub fn tools(&self) -> Vec<rmcp::model::Tool> {
-        crate::catalog::tools(&self.gate.groups, self.live)
+        let tools = crate::catalog::tools(&self.gate.groups, self.live);
+        if self.live {
+            crate::backend::with_confirm(tools)
+        } else {
+            tools
+        }
     }
 }
 

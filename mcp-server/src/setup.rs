@@ -44,7 +44,13 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
         })?;
         groups.push(group);
     }
-    let mut snapshot = Snapshot::from_json_slice(&read(&args.snapshot)?)?;
+    let (mut snapshot, live) = match &args.snapshot {
+        Some(path) => (Snapshot::from_json_slice(&read(path)?)?, None),
+        None => {
+            let (snapshot, live) = crate::backend::connect(args)?;
+            (snapshot, Some(live))
+        }
+    };
     let zones: Vec<String> = if args.zones.is_empty() {
         snapshot.zones.iter().map(|z| z.zone.name.clone()).collect()
     } else {
@@ -81,19 +87,20 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
         AuditOptions::default(),
         time::OffsetDateTime::now_utc(),
     )?;
-    Ok(Gate::new(
-        snapshot,
-        Layer0::new(policy),
-        context,
-        groups,
-        log,
-    ))
+    let gate = Gate::new(snapshot, Layer0::new(policy), context, groups, log);
+    Ok(match live {
+        Some(parts) => {
+            let cut = gate.snapshot.clone();
+            gate.with_live(parts.finish(cut))
+        }
+        None => gate,
+    })
 }
 
 /// Serves MCP over stdin/stdout until the client goes away, then seals the audit log.
 pub async fn serve_stdio(args: &Args) -> Result<ExitCode, McpError> {
     let gate = Arc::new(build(args)?);
-    let server = CfcpServer::new(Arc::clone(&gate), false);
+    let server = CfcpServer::new(Arc::clone(&gate), gate.is_live());
     let running = server
         .serve(rmcp::transport::stdio())
         .await
@@ -110,7 +117,7 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
     let gate = Arc::new(build(args)?);
     let public = cfcp::audit::load_public_key(&cfcp::audit::public_key_path(&key_path(args)))?;
     let (client, server_side) = tokio::io::duplex(1 << 20);
-    let server = CfcpServer::new(Arc::clone(&gate), false);
+    let server = CfcpServer::new(Arc::clone(&gate), gate.is_live());
     let expected_tools = server.tools().len();
     let handle = tokio::spawn(async move {
         match server.serve(server_side).await {
@@ -166,8 +173,11 @@ pub async fn self_test(args: &Args) -> Result<ExitCode, McpError> {
     let stats = gate.snapshot.stats();
     checks.push((
         format!(
-            "backend: snapshot {} with {} zones, {} DNS records",
-            args.snapshot.display(),
+            "backend: {} with {} zones, {} DNS records",
+            args.snapshot.as_ref().map_or_else(
+                || "live account".to_owned(),
+                |p| format!("snapshot {}", p.display())
+            ),
             stats.zones,
             stats.dns_records
         ),
