@@ -28,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Approve a plan cfcp-mcp made (a change Layer0 routes to a human), or list the plans.
+    Approve(commands::approve::Args),
     /// Check a snapshot (or the live account, or the bundled demo) against the invariant catalog.
     Check(commands::check::Args),
     /// Per control of a compliance framework: status, evidence, and what the snapshot cannot show.
@@ -52,6 +54,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Approve(args) => commands::approve::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Compliance(args) => commands::compliance::run(args),
         Command::Layer0(command) => commands::layer0::run(command),
