@@ -124,19 +124,26 @@ fn records_named(fake: &FakeHandle, name: &str) -> usize {
         .count()
 }
 
-/// The `cfcp` binary beside `cfcp-mcp` (built on demand: another package's binary).
+/// The `cfcp` binary beside `cfcp-mcp` (a workspace test run builds it), else built on demand
+/// into a target directory of its own (the running `cargo test` holds the lock of this one).
 fn cfcp_bin() -> PathBuf {
+    let exe = format!("cfcp{}", std::env::consts::EXE_SUFFIX);
     let mcp = PathBuf::from(env!("CARGO_BIN_EXE_cfcp-mcp"));
-    let bin = mcp.with_file_name(format!("cfcp{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-q", "-p", "cfcp-cli", "--bin", "cfcp"])
-            .status()
-            .unwrap();
-        assert!(status.success());
+    let beside = mcp.with_file_name(&exe);
+    if beside.exists() {
+        return beside;
     }
-    bin
+    let profile_dir = mcp.parent().unwrap();
+    let nested = profile_dir.join("nested-cfcp");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "-q", "-p", "cfcp-cli", "--bin", "cfcp"])
+        .env("CARGO_TARGET_DIR", &nested)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building cfcp for the approval test");
+    nested.join("debug").join(exe)
 }
 
 fn create(name: &str) -> Value {
