@@ -2,7 +2,9 @@
 //!
 //! 1. Latency of classify + route per request over the dev corpus
 //!    (../shared/corpus/layer0-dev.jsonl; a built-in sample when ../shared is absent, said loudly):
-//!    p50, p99 and max over every row, many rounds.
+//!    p50, p99 and max over every row, many rounds; the slowest rows; where classification
+//!    spends its time, stage by stage (all rows, and the slowest rows). `--only ID` times one
+//!    row, `--latency-only` skips 2 and 3.
 //! 2. Audit-trail appends per second with fsync every 1, 10 and 100 entries.
 //! 3. `verify` over a log of 1,000,000 entries (`--entries N` to change).
 //!
@@ -13,6 +15,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cfcp::audit::{verify, AuditLog, AuditOptions, Decision, SigningKey};
+use cfcp::layer0::classify::classify_value_profiled;
+use cfcp::layer0::profile::Stage;
 use cfcp::layer0::{Context, Layer0};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
@@ -37,7 +41,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let rounds: usize = arg("--rounds").and_then(|v| v.parse().ok()).unwrap_or(200);
-    latency(rounds);
+    latency(rounds, arg("--only").as_deref());
+    if args.iter().any(|a| a == "--latency-only") {
+        return Ok(());
+    }
     audit(entries, arg("--dir").as_deref())
 }
 
@@ -68,9 +75,13 @@ const SAMPLE: &str = r#"{"kind":"tool_call","tool":"dns_record_manage","argument
 {"kind":"query","text":"what is the min TLS version on example.com?","context":{"zones_allowed":["example.com"],"scopes":["settings:read"]}}
 {"kind":"tool_output","tool":"dns_record_manage","text":"[{\"type\":\"TXT\",\"name\":\"example.com\",\"content\":\"v=spf1 include:_spf.google.com -all\"}]","context":{"zones_allowed":["example.com"]}}"#;
 
-fn latency(rounds: usize) {
+fn latency(rounds: usize, only: Option<&str>) {
     let layer0 = Layer0::default();
-    let rows = rows();
+    let mut rows = rows();
+    if let Some(id) = only {
+        rows.retain(|(row, _)| row["id"] == id);
+        assert!(!rows.is_empty(), "no row with id {id}");
+    }
     // Warm up caches and lazily built tables.
     for (row, ctx) in &rows {
         std::hint::black_box(layer0.decide(row, ctx, None));
@@ -115,13 +126,19 @@ fn latency(rounds: usize) {
             })
             .collect();
         println!("  slowest rows on average: {}", names.join(", "));
+        slowest
+            .into_iter()
+            .take(3)
+            .map(|(_, i)| i)
+            .collect::<Vec<_>>()
     };
-    time("classify + route (target p99 <= 50 us)", &|row, ctx| {
+    let slowest = time("classify + route (target p99 <= 50 us)", &|row, ctx| {
         std::hint::black_box(layer0.decide(row, ctx, None));
     });
     time("  classify only", &|row, ctx| {
         std::hint::black_box(cfcp::layer0::classify_value(row, ctx, None));
     });
+    stages(&rows, rounds, &slowest);
     let classified: Vec<_> = rows
         .iter()
         .map(|(row, ctx)| {
@@ -140,6 +157,81 @@ fn latency(rounds: usize) {
             std::hint::black_box(layer0.policy().route(c, request, ctx));
         }
     });
+}
+
+/// Where classification spends its time: the classifier calls back as each stage ends, and the
+/// clock is read there (about 25 ns a reading, counted in the stage that ends). Figures are
+/// medians over the rounds, so that a busy machine's preemptions do not swamp them: per row, and
+/// summed over rows for the average line.
+fn stages(rows: &[(Value, Context)], rounds: usize, slowest: &[usize]) {
+    let mut samples = vec![Vec::with_capacity(rounds); rows.len()];
+    for _ in 0..rounds {
+        for ((row, ctx), row_samples) in rows.iter().zip(samples.iter_mut()) {
+            let mut acc = [Duration::ZERO; Stage::COUNT];
+            let mut last = Instant::now();
+            std::hint::black_box(classify_value_profiled(row, ctx, None, &mut |stage| {
+                let now = Instant::now();
+                acc[stage as usize] += now - last;
+                last = now;
+            }));
+            row_samples.push(acc);
+        }
+    }
+    let median = |values: &mut Vec<Duration>| -> f64 {
+        values.sort_unstable();
+        values[values.len() / 2].as_secs_f64() * 1e6
+    };
+    // Per row: the median total and the median of each stage.
+    let per_row: Vec<(f64, [f64; Stage::COUNT])> = samples
+        .iter()
+        .map(|row_samples| {
+            let mut totals: Vec<Duration> = row_samples.iter().map(|a| a.iter().sum()).collect();
+            let mut stages = [0.0; Stage::COUNT];
+            for (k, stage) in stages.iter_mut().enumerate() {
+                let mut values: Vec<Duration> = row_samples.iter().map(|a| a[k]).collect();
+                *stage = median(&mut values);
+            }
+            (median(&mut totals), stages)
+        })
+        .collect();
+    let line = |total: f64, stages: &[f64; Stage::COUNT]| -> String {
+        let mut parts = vec![format!("total {total:.1} us")];
+        for stage in Stage::ALL {
+            let d = stages[stage as usize];
+            if d >= 0.05 {
+                parts.push(format!("{} {d:.1}", stage.name()));
+            }
+        }
+        parts.join(", ")
+    };
+    let n = rows.len() as f64;
+    let mut all = [0.0; Stage::COUNT];
+    for (_, stages) in &per_row {
+        for (sum, d) in all.iter_mut().zip(stages) {
+            *sum += d / n;
+        }
+    }
+    let total = per_row.iter().map(|(t, _)| t / n).sum();
+    println!(
+        "  classify stages (medians), us per request on average: {}",
+        line(total, &all)
+    );
+    let mut by_total: Vec<usize> = (0..rows.len()).collect();
+    by_total.sort_by(|&a, &b| per_row[b].0.total_cmp(&per_row[a].0));
+    let mut shown: Vec<usize> = slowest.to_vec();
+    shown.extend(
+        by_total
+            .into_iter()
+            .filter(|i| !slowest.contains(i))
+            .take(3),
+    );
+    for i in shown {
+        println!(
+            "    {}: {}",
+            rows[i].0["id"].as_str().unwrap_or("?"),
+            line(per_row[i].0, &per_row[i].1)
+        );
+    }
 }
 
 fn audit(entries: u64, dir: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {

@@ -13,10 +13,11 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::classification::{Classification, Evidence, Flag, Intent};
+use super::profile::Stage;
 use super::query::classify_query;
 use super::request::{Context, Request, RequestKind};
 use super::structural::classify_tool_call;
-use super::text::{scan, Voice};
+use super::text::{scan_with, Voice};
 use crate::snapshot::Snapshot;
 
 /// A single string longer than this is malformed: no cfcp argument needs it (a TXT record holds
@@ -41,9 +42,21 @@ pub const MAX_REQUEST_BYTES: usize = 4 << 20;
 /// assert!(c.has(Flag::Destructive) && c.has(Flag::SensitiveRecord));
 /// ```
 pub fn classify(request: &Request, ctx: &Context, snapshot: Option<&Snapshot>) -> Classification {
+    classify_with(request, ctx, snapshot, &mut |_| {})
+}
+
+fn classify_with<L: FnMut(Stage) + ?Sized>(
+    request: &Request,
+    ctx: &Context,
+    snapshot: Option<&Snapshot>,
+    lap: &mut L,
+) -> Classification {
     let mut out = Classification::default();
     match request.kind {
-        RequestKind::ToolCall => classify_tool_call(request, ctx, snapshot, &mut out),
+        RequestKind::ToolCall => {
+            classify_tool_call(request, ctx, snapshot, &mut out);
+            lap(Stage::Structural);
+        }
         RequestKind::Query => {
             let text = request.text.as_deref().unwrap_or_default();
             if text.len() > MAX_STRING_BYTES {
@@ -51,6 +64,7 @@ pub fn classify(request: &Request, ctx: &Context, snapshot: Option<&Snapshot>) -
             } else {
                 classify_query(text, ctx, &mut out);
             }
+            lap(Stage::QueryReading);
         }
         RequestKind::ToolOutput => {
             out.tool = request.tool.clone();
@@ -60,8 +74,9 @@ pub fn classify(request: &Request, ctx: &Context, snapshot: Option<&Snapshot>) -
             }
         }
     }
-    scan_strings(request, &mut out);
+    scan_strings(request, &mut out, lap);
     out.risk = risk(&out);
+    lap(Stage::Other);
     out
 }
 
@@ -74,8 +89,41 @@ pub fn classify(request: &Request, ctx: &Context, snapshot: Option<&Snapshot>) -
 /// assert!(c.has(Flag::Malformed));
 /// ```
 pub fn classify_value(value: &Value, ctx: &Context, snapshot: Option<&Snapshot>) -> Classification {
-    match Request::from_value(value) {
-        Ok(request) => classify(&request, ctx, snapshot),
+    classify_value_with(value, ctx, snapshot, &mut |_| {})
+}
+
+/// [`classify_value`], calling `lap` as each [`Stage`] ends: the benchmark reads its clock there
+/// to say where the time goes. The classification is exactly that of [`classify_value`].
+///
+/// ```
+/// use cfcp::layer0::{classify::classify_value_profiled, classify_value, Context};
+/// use cfcp::layer0::profile::Stage;
+/// let request = serde_json::json!({"kind": "query", "text": "list dns records for example.com"});
+/// let mut stages = Vec::new();
+/// let c = classify_value_profiled(&request, &Context::default(), None, &mut |s| stages.push(s));
+/// assert_eq!(c, classify_value(&request, &Context::default(), None));
+/// assert_eq!(stages.first(), Some(&Stage::Envelope));
+/// assert!(stages.contains(&Stage::QueryReading) && stages.contains(&Stage::Normalise));
+/// ```
+pub fn classify_value_profiled(
+    value: &Value,
+    ctx: &Context,
+    snapshot: Option<&Snapshot>,
+    lap: &mut dyn FnMut(Stage),
+) -> Classification {
+    classify_value_with(value, ctx, snapshot, lap)
+}
+
+fn classify_value_with<L: FnMut(Stage) + ?Sized>(
+    value: &Value,
+    ctx: &Context,
+    snapshot: Option<&Snapshot>,
+    lap: &mut L,
+) -> Classification {
+    let request = Request::from_value(value);
+    lap(Stage::Envelope);
+    match request {
+        Ok(request) => classify_with(&request, ctx, snapshot, lap),
         Err(message) => {
             let mut out = Classification::default();
             out.flag(Evidence {
@@ -103,7 +151,11 @@ fn too_large(location: &str, len: usize) -> Evidence {
 
 /// Scans every string of the request for injected instructions and secrets, each in the voice
 /// of where it came from, and enforces the size and depth limits.
-fn scan_strings(request: &Request, out: &mut Classification) {
+fn scan_strings<L: FnMut(Stage) + ?Sized>(
+    request: &Request,
+    out: &mut Classification,
+    lap: &mut L,
+) {
     let mut found = Vec::new();
     if let Some(text) = request.text.as_deref() {
         let voice = match request.kind {
@@ -111,12 +163,17 @@ fn scan_strings(request: &Request, out: &mut Classification) {
             _ => Voice::Content,
         };
         if text.len() <= MAX_REQUEST_BYTES {
-            found.extend(scan(text, voice).into_iter().map(|f| f.evidence("text")));
+            found.extend(
+                scan_with(text, voice, lap)
+                    .into_iter()
+                    .map(|f| f.evidence("text")),
+            );
         }
     }
     let mut total = 0usize;
     let mut oversized = Vec::new();
     let too_deep = visit_strings(&request.arguments, &mut |path, key, s| {
+        lap(Stage::Other);
         total += s.len();
         if s.len() > MAX_STRING_BYTES {
             oversized.push((path.to_owned(), s.len()));
@@ -130,7 +187,11 @@ fn scan_strings(request: &Request, out: &mut Classification) {
             } else {
                 Voice::Content
             };
-        found.extend(scan(s, voice).into_iter().map(|f| f.evidence(path)));
+        found.extend(
+            scan_with(s, voice, &mut *lap)
+                .into_iter()
+                .map(|f| f.evidence(path)),
+        );
     });
     for evidence in found {
         out.flag(evidence);

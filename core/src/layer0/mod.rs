@@ -20,6 +20,7 @@
 //! | [`shadow`] | a candidate policy beside the active one; disagreements to the audit trail |
 //! | [`engine`] | [`Layer0`]: classify + route (+ shadow) for one request; scoring labelled rows |
 //! | [`eval`] | confusion matrix, precision/recall, the acceptance figures |
+//! | [`profile`] | the classifier's stages, for the benchmark's per-stage figures |
 
 pub mod breadth;
 pub mod classification;
@@ -27,6 +28,7 @@ pub mod classify;
 pub mod engine;
 pub mod eval;
 pub mod policy;
+pub mod profile;
 pub mod query;
 pub mod request;
 pub mod shadow;
