@@ -13,6 +13,9 @@
 //! tool call that follows any query are the second line.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::classification::{Classification, Evidence, Flag, Intent, Span};
 use super::request::Context;
@@ -963,48 +966,8 @@ fn clauses(text: &str) -> Vec<(usize, &str)> {
 /// Where content the user pasted starts ("summarize this ticket: ...", a quoted block, a `>`
 /// quote, a `---` separator), if anywhere.
 fn pasted_content_start(text: &str) -> Option<usize> {
-    let mut best: Option<usize> = None;
+    let mut best: Option<usize> = marker_start(text);
     let mut consider = |i: usize| best = Some(best.map_or(i, |b| b.min(i)));
-    for marker in [
-        "\n>",
-        " > ",
-        "\n---",
-        " --- ",
-        "```",
-        "<information>",
-        "<!--",
-    ] {
-        if let Some(i) = text.find(marker) {
-            consider(i);
-        }
-    }
-    // "summarize/translate/classify/review this X: ..." and "here is/here's ...:"
-    const INTRO: &[&str] = &[
-        "summarize",
-        "summarise",
-        "translate",
-        "classify",
-        "review",
-        "rewrite",
-        "proofread",
-        "analyze this",
-        "analyse this",
-        "here is",
-        "here's",
-        "the following",
-        "below",
-        "this email",
-        "this ticket",
-        "this message",
-        "this complaint",
-    ];
-    for intro in INTRO {
-        if let Some(i) = text.find(intro) {
-            if let Some(colon) = text[i..].find(':') {
-                consider(i + colon + 1);
-            }
-        }
-    }
     // A long quotation is data, not a command.
     for quote in ['"', '\'', '“'] {
         let mut from = 0;
@@ -1027,32 +990,98 @@ fn pasted_content_start(text: &str) -> Option<usize> {
     best
 }
 
-fn is_dry_run(user: &str) -> bool {
-    [
-        "dry run",
-        "dry-run",
-        "dryrun",
-        "don't apply",
-        "do not apply",
-        "don't create",
-        "do not create",
-        "don't change",
-        "do not change",
-        "just explain",
-        "plan only",
-        "only a plan",
-        "just a plan",
-        "without applying",
-        "simulate",
-        "what would happen",
-        "don't delete",
-        "do not delete",
-        "don't execute",
-        "not yet",
-    ]
-    .iter()
-    .any(|m| user.contains(m))
+/// Where the earliest paste marker or intro (up to its colon) puts the start of pasted content.
+fn marker_start(text: &str) -> Option<usize> {
+    // The leftmost match of an alternation of literals is the earliest of their first
+    // occurrences: one pass instead of one search per marker.
+    let marker = PASTE_MARKERS_RE.find(text).map(|m| m.start());
+    // "summarize/translate/classify/review this X: ..." and "here is/here's ...:". The first
+    // colon after an intro is no earlier than the first colon after the earliest intro, so the
+    // earliest intro decides.
+    let intro = PASTE_INTROS_RE.find(text).and_then(|m| {
+        text[m.start()..]
+            .find(':')
+            .map(|colon| m.start() + colon + 1)
+    });
+    match (marker, intro) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
+
+fn is_dry_run(user: &str) -> bool {
+    DRY_RUN_RE.is_match(user)
+}
+
+/// Where pasted material may start: a `>` quote, a `---` separator, a code fence, an
+/// `<information>` block, an HTML comment.
+const PASTE_MARKERS: &[&str] = &[
+    "\n>",
+    " > ",
+    "\n---",
+    " --- ",
+    "```",
+    "<information>",
+    "<!--",
+];
+
+/// Words that introduce pasted material up to the next colon.
+const PASTE_INTRO_WORDS: &[&str] = &[
+    "summarize",
+    "summarise",
+    "translate",
+    "classify",
+    "review",
+    "rewrite",
+    "proofread",
+    "analyze this",
+    "analyse this",
+    "here is",
+    "here's",
+    "the following",
+    "below",
+    "this email",
+    "this ticket",
+    "this message",
+    "this complaint",
+];
+
+/// Phrases that make the whole request a dry run.
+const DRY_RUN_PHRASES: &[&str] = &[
+    "dry run",
+    "dry-run",
+    "dryrun",
+    "don't apply",
+    "do not apply",
+    "don't create",
+    "do not create",
+    "don't change",
+    "do not change",
+    "just explain",
+    "plan only",
+    "only a plan",
+    "just a plan",
+    "without applying",
+    "simulate",
+    "what would happen",
+    "don't delete",
+    "do not delete",
+    "don't execute",
+    "not yet",
+];
+
+/// An alternation of exact literals (case-sensitive, as `str::find` is).
+fn literal_alternation(literals: &[&str]) -> Regex {
+    let pattern: Vec<String> = literals.iter().map(|l| regex::escape(l)).collect();
+    match Regex::new(&pattern.join("|")) {
+        Ok(re) => re,
+        Err(e) => panic!("literal alternation does not compile: {e}"),
+    }
+}
+
+static PASTE_MARKERS_RE: LazyLock<Regex> = LazyLock::new(|| literal_alternation(PASTE_MARKERS));
+static PASTE_INTROS_RE: LazyLock<Regex> = LazyLock::new(|| literal_alternation(PASTE_INTRO_WORDS));
+static DRY_RUN_RE: LazyLock<Regex> = LazyLock::new(|| literal_alternation(DRY_RUN_PHRASES));
 
 /// 32-hex account ids named in the text.
 fn account_mentions(text: &str) -> Vec<(usize, String)> {
@@ -1200,6 +1229,70 @@ fn homoglyph(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// One search per literal, as the reader did before the alternations: the reference the
+    /// one-pass searches must agree with.
+    fn reference_paste_and_dry_run(text: &str) -> (Option<usize>, bool) {
+        let mut best: Option<usize> = None;
+        let mut consider = |i: usize| best = Some(best.map_or(i, |b| b.min(i)));
+        for marker in PASTE_MARKERS {
+            if let Some(i) = text.find(marker) {
+                consider(i);
+            }
+        }
+        for intro in PASTE_INTRO_WORDS {
+            if let Some(i) = text.find(intro) {
+                if let Some(colon) = text[i..].find(':') {
+                    consider(i + colon + 1);
+                }
+            }
+        }
+        (best, DRY_RUN_PHRASES.iter().any(|m| text.contains(m)))
+    }
+
+    fn fast_paste_and_dry_run(text: &str) -> (Option<usize>, bool) {
+        (marker_start(text), is_dry_run(text))
+    }
+
+    #[test]
+    fn every_marker_intro_and_dry_run_phrase_still_counts() {
+        for literal in PASTE_MARKERS
+            .iter()
+            .chain(PASTE_INTRO_WORDS)
+            .chain(DRY_RUN_PHRASES)
+        {
+            for text in [
+                literal.to_string(),
+                format!("list records {literal} then: x"),
+                format!("a: b {literal}: here is: c {literal}"),
+            ] {
+                assert_eq!(
+                    fast_paste_and_dry_run(&text),
+                    reference_paste_and_dry_run(&text),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn alternations_agree_with_one_search_per_literal(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(PASTE_MARKERS.to_vec()),
+                    proptest::sample::select(PASTE_INTRO_WORDS.to_vec()),
+                    proptest::sample::select(DRY_RUN_PHRASES.to_vec()),
+                    proptest::sample::select(vec![":", " ", "\n", "-", ">", "this", "ticket", "dry", "é"]),
+                ],
+                0..12,
+            )
+        ) {
+            let text = parts.concat();
+            prop_assert_eq!(fast_paste_and_dry_run(&text), reference_paste_and_dry_run(&text));
+        }
+    }
 
     fn ctx() -> Context {
         Context {

@@ -477,17 +477,22 @@ pub(crate) fn requests(
     if armed.request(0) {
         send_requests(text, &mut found);
     }
-    for m in CREDENTIAL_FILE_REQUEST
-        .find_iter(text)
-        .take_while(|_| armed.request(1))
-    {
+    // A pattern that the set says does not match is not searched at all.
+    let armed_iter = |k: usize, re: &'static LazyLock<Regex>| {
+        armed
+            .request(k)
+            .then(|| re.find_iter(text))
+            .into_iter()
+            .flatten()
+    };
+    for m in armed_iter(1, &CREDENTIAL_FILE_REQUEST) {
         found.push(Request {
             range: m.range(),
             rule: "secret.request",
             what: format!("asks for a credential file: \"{}\"", excerpt(m.as_str())),
         });
     }
-    for m in ENV_ACCESS.find_iter(text).take_while(|_| armed.request(2)) {
+    for m in armed_iter(2, &ENV_ACCESS) {
         found.push(Request {
             range: m.range(),
             rule: "secret.env_access",
@@ -497,10 +502,7 @@ pub(crate) fn requests(
             ),
         });
     }
-    for m in CODE_EXFILTRATION
-        .find_iter(text)
-        .take_while(|_| armed.request(3))
-    {
+    for m in armed_iter(3, &CODE_EXFILTRATION) {
         if content.iter().any(|r| r.contains(&m.start())) {
             found.push(Request {
                 range: m.range(),

@@ -18,7 +18,7 @@ use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
 use regex::Regex;
 
-use super::patterns::{compile, compile_set};
+use super::patterns::compile;
 use super::TextFinding;
 use crate::layer0::{Flag, Span};
 
@@ -106,8 +106,6 @@ const VALUE_RULES: &[ValueRule] = &[
 
 static VALUE_REGEXES: LazyLock<Vec<Regex>> =
     LazyLock::new(|| VALUE_RULES.iter().map(|r| compile(r.pattern)).collect());
-static ANY_VALUE: LazyLock<regex::RegexSet> =
-    LazyLock::new(|| compile_set(VALUE_RULES.iter().map(|r| r.pattern)));
 
 /// Adds a finding for every secret value in `text` (original, not normalised).
 pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
@@ -122,18 +120,37 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
             span,
         ));
     }
-    let armed = ANY_VALUE.matches(text);
-    for (k, (rule, re)) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()).enumerate() {
-        if !armed.matched(k) {
-            continue;
-        }
+    if !may_hold_a_value(text) {
+        return;
+    }
+    // Each rule's own automaton, not one set of them all: most rules start with a literal that
+    // the regex engine skips to, while the set's automaton has the bounded repetitions of every
+    // rule at once and costs tens of nanoseconds a byte (its states are rebuilt for each new text).
+    for (rule, re) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()) {
         let mut reported = 0;
-        for caps in re.captures_iter(text) {
+        // The automaton finds each match; the slower capture engine runs only on a match whose
+        // value may be new (a value already reported by a more specific rule is skipped).
+        for m in re.find_iter(text) {
             if reported == super::MAX_PER_RULE {
                 break;
             }
-            let Some(value) = caps.get(rule.group) else {
-                continue;
+            let (value, name) = if rule.group == 0 {
+                (m, "")
+            } else {
+                // The value group ends at most one character (4 bytes) before the match and is
+                // at least 8 bytes long, so it holds this byte: when a reported span does too,
+                // the value overlaps it, which is all the captures would tell.
+                let inside = m.end().saturating_sub(5);
+                if found.iter().any(|f| f.start <= inside && inside < f.end) {
+                    continue;
+                }
+                let Some(caps) = re.captures_at(text, m.start()) else {
+                    continue;
+                };
+                let Some(value) = caps.get(rule.group) else {
+                    continue;
+                };
+                (value, caps.get(1).map_or("", |m| m.as_str()))
             };
             let span = Span {
                 start: value.start(),
@@ -142,7 +159,6 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
             if overlaps(&found, span) {
                 continue;
             }
-            let name = caps.get(1).map_or("", |m| m.as_str());
             // `secret = base64encode("…")`: a function's name is not a value.
             let called = text[value.end()..].starts_with('(');
             if called || !(rule.check)(name, value.as_str()) {
@@ -153,6 +169,32 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
             out.push(value_finding(rule.id, rule.what, span));
         }
     }
+}
+
+/// Every value rule needs one of these words or prefixes (the tunnel token's `eyJ` aside, which
+/// [`tunnel_tokens`] finds by itself), or a run of 37 hex digits: text with none holds no value,
+/// and no rule runs. Case-insensitive as the rules are (Unicode case folding
+/// included: `(?i)k` matches the Kelvin sign).
+static VALUE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
+    compile(
+        r"(?i:token|secret|passw|passphrase|pwd|key|credential|bearer)|-----BEGIN |eyJ|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_live_|AIza",
+    )
+});
+
+/// Whether some value rule may match `text` (see [`VALUE_WORDS`]).
+fn may_hold_a_value(text: &str) -> bool {
+    let mut hex_run = 0;
+    for b in text.bytes() {
+        if matches!(b, b'0'..=b'9' | b'a'..=b'f') {
+            hex_run += 1;
+            if hex_run == 37 {
+                return true;
+            }
+        } else {
+            hex_run = 0;
+        }
+    }
+    VALUE_WORDS.is_match(text)
 }
 
 fn value_finding(rule: &'static str, what: &str, span: Span) -> TextFinding {
@@ -333,10 +375,121 @@ mod tests {
         out.iter().map(|f| f.rule).collect()
     }
 
+    /// The value rules as they ran before the word prefilter and the find-then-capture loop:
+    /// every rule's set member and captures on every match. The reference the fast path must
+    /// agree with.
+    fn values_reference(text: &str) -> Vec<TextFinding> {
+        static ANY_VALUE: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+            super::super::patterns::compile_set(VALUE_RULES.iter().map(|r| r.pattern))
+        });
+        let mut out = Vec::new();
+        let mut found: Vec<Span> = Vec::new();
+        for span in tunnel_tokens(text) {
+            found.push(span);
+            out.push(value_finding(
+                "secret.tunnel_token",
+                "a Cloudflare Tunnel token",
+                span,
+            ));
+        }
+        let armed = ANY_VALUE.matches(text);
+        for (k, (rule, re)) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()).enumerate() {
+            if !armed.matched(k) {
+                continue;
+            }
+            let mut reported = 0;
+            for caps in re.captures_iter(text) {
+                if reported == super::super::MAX_PER_RULE {
+                    break;
+                }
+                let value = caps.get(rule.group).expect("value group");
+                let span = Span {
+                    start: value.start(),
+                    end: value.end(),
+                };
+                if found
+                    .iter()
+                    .any(|f| f.start < span.end && span.start < f.end)
+                {
+                    continue;
+                }
+                let name = caps.get(1).map_or("", |m| m.as_str());
+                let called = text[value.end()..].starts_with('(');
+                if called || !(rule.check)(name, value.as_str()) {
+                    continue;
+                }
+                found.push(span);
+                reported += 1;
+                out.push(value_finding(rule.id, rule.what, span));
+            }
+        }
+        out
+    }
+
+    fn fast(text: &str) -> Vec<TextFinding> {
+        let mut out = Vec::new();
+        values(text, &mut out);
+        out
+    }
+
+    /// One positive example for every value rule (by index in [`VALUE_RULES`]).
+    const RULE_EXAMPLES: [&str; 9] = [
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl",
+        "CF_API_TOKEN: \"l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw\"",
+        "the token for CI is l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw.",
+        "key 0123456789abcdef0123456789abcdef01234 here",
+        "{\"TunnelSecret\": \"XWvZX8Xz/1T8MprbLMkJbfzIXa8xDfIKrtCHkFfLr08=\"}",
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789ab",
+        "Authorization: Bearer 8f3kQ9zLm2Xv7RtY1wPaB4cD",
+        "db_password = 'Tr0ub4dor&3x'",
+    ];
+
+    #[test]
+    fn every_rule_still_fires_on_its_own_example() {
+        for (rule, example) in VALUE_RULES.iter().zip(RULE_EXAMPLES) {
+            assert!(may_hold_a_value(example), "prefilter drops {example}");
+            let found = fast(example);
+            assert!(
+                found.iter().any(|f| f.rule == rule.id),
+                "{} on {example}",
+                rule.id
+            );
+            assert_eq!(found, values_reference(example), "{example}");
+        }
+        // A value inside an already reported tunnel token is skipped, as before.
+        let body = r#"{"a":"a41e07c95d2b4f86be13c0d7f92e6a58","t":"6f1c9e2a-0d4b-4f7e-8c35-b19a7d62e4f0","s":"XWvZX8Xz/1T8MprbLMkJbfzIXa8xDfIKrtCHkFfLr08="}"#;
+        let text = format!("tunnel secret: {}", STANDARD.encode(body));
+        assert_eq!(fast(&text), values_reference(&text));
+        assert_eq!(value_rules(&text), ["secret.tunnel_token"]);
+        // Unicode case folding: the Kelvin sign is a `k` to the rules and to the prefilter.
+        let kelvin = "api_\u{212A}ey = 'q8Zr3LmX0vT7kPw2Yb5N'";
+        assert_eq!(fast(kelvin), values_reference(kelvin));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_reference(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(RULE_EXAMPLES.to_vec()),
+                    proptest::sample::select(vec![
+                        " ", "\n", "=", ": ", "\"", "token", "secret", "password", "Bearer ",
+                        "eyJ", "l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw", "0123456789abcdef",
+                        "q8Zr3LmX0vT7kPw2Yb5N", "é", "(", "${X}",
+                    ]),
+                ],
+                0..10,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(fast(&text), values_reference(&text));
+        }
+    }
+
     #[test]
     fn patterns_compile() {
         assert_eq!(VALUE_REGEXES.len(), VALUE_RULES.len());
-        assert_eq!(ANY_VALUE.len(), VALUE_RULES.len());
     }
 
     #[test]

@@ -51,7 +51,13 @@ fn pasted(text: &str) -> Vec<Range<usize>> {
     if let Some(m) = PASTE_TO_END.find(text) {
         ranges.push(m.end()..text.len());
     }
-    ranges.extend(QUOTED_LINE.find_iter(text).map(|m| m.range()));
+    // Both patterns need their quote character: most queries have none.
+    if text.contains('>') {
+        ranges.extend(QUOTED_LINE.find_iter(text).map(|m| m.range()));
+    }
+    if !text.contains(['"', '\'']) {
+        return ranges;
+    }
     for caps in QUOTED_PASSAGE.captures_iter(text) {
         if let Some(m) = caps.get(1).or_else(|| caps.get(2)) {
             ranges.push(m.range());
