@@ -6,6 +6,7 @@ mod backend;
 mod catalog;
 mod error;
 mod gate;
+mod http;
 mod plans;
 mod server;
 mod setup;
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// cfcp's MCP server (stdio): Cloudflare DNS, WAF, tunnels and security analysis for agents,
+/// cfcp's MCP server (stdio, or streamable HTTP with `--http`): Cloudflare DNS, WAF, tunnels and security analysis for agents,
 /// every call through Layer0 and the audit trail.
 #[derive(Debug, Parser)]
 #[command(name = "cfcp-mcp", version)]
@@ -60,6 +61,24 @@ pub struct Args {
     /// a summary and exit 0 (healthy) or 1.
     #[arg(long)]
     pub self_test: bool,
+    /// Serve MCP over streamable HTTP at this address (path /mcp) instead of stdio; needs a
+    /// bearer token (--http-token-file or CFCP_MCP_HTTP_TOKEN). Port 0 picks a free port.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub http: Option<std::net::SocketAddr>,
+    /// The file holding the HTTP bearer token (the server's own, never the Cloudflare token);
+    /// otherwise the CFCP_MCP_HTTP_TOKEN variable.
+    #[arg(long, value_name = "FILE")]
+    pub http_token_file: Option<std::path::PathBuf>,
+    /// Listen on a non-loopback address and accept any Host header (DNS-rebinding checks of
+    /// Host are then off; Origin is still checked).
+    #[arg(long)]
+    pub http_allow_remote: bool,
+    /// Browser origins accepted besides loopback ones (comma-separated, e.g. https://app.example.com).
+    #[arg(long, value_delimiter = ',', value_name = "ORIGINS")]
+    pub http_allow_origin: Vec<String>,
+    /// Requests per second per HTTP client (token + address): N/s (burst 2N) or N/s:BURST.
+    #[arg(long, value_name = "N/s", default_value = "20/s")]
+    pub rate_limit: String,
 }
 
 fn main() -> ExitCode {
@@ -78,6 +97,8 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         if args.self_test {
             setup::self_test(&args).await
+        } else if args.http.is_some() {
+            setup::serve_http(&args).await
         } else {
             setup::serve_stdio(&args).await
         }

@@ -14,8 +14,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use crate::catalog;
 use crate::error::McpError;
 use crate::gate::Gate;
+use crate::http::{BearerToken, HttpOptions, RateLimit};
 use crate::server::CfcpServer;
 use crate::Args;
+
+/// The variable holding the HTTP bearer token when no `--http-token-file` is given.
+pub const HTTP_TOKEN_VAR: &str = "CFCP_MCP_HTTP_TOKEN";
 
 fn read(path: &Path) -> Result<Vec<u8>, McpError> {
     std::fs::read(path).map_err(|source| McpError::Io {
@@ -108,6 +112,45 @@ pub async fn serve_stdio(args: &Args) -> Result<ExitCode, McpError> {
     let quit = running.waiting().await;
     gate.close()?;
     quit.map_err(|e| McpError::Transport(e.to_string()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The HTTP transport's options: the address, rate limit and origins from the flags, the
+/// bearer token from `--http-token-file` or `CFCP_MCP_HTTP_TOKEN`.
+pub fn http_options(args: &Args, bind: std::net::SocketAddr) -> Result<HttpOptions, McpError> {
+    const NEED: &str = "--http needs a bearer token of its own: --http-token-file FILE or the CFCP_MCP_HTTP_TOKEN variable (generate one with `openssl rand -hex 32`; never reuse the Cloudflare token)";
+    let text = match &args.http_token_file {
+        Some(path) => String::from_utf8(read(path)?)
+            .map_err(|_| McpError::Usage(format!("{}: not UTF-8 text", path.display())))?,
+        None => std::env::var(HTTP_TOKEN_VAR).map_err(|_| McpError::Usage(NEED.into()))?,
+    };
+    let token = BearerToken::parse(&text).map_err(McpError::Usage)?;
+    // No token passthrough: the agent's credential must never open the Cloudflare account.
+    if std::env::var("CLOUDFLARE_API_TOKEN")
+        .is_ok_and(|cf| token.accepts(Some(&format!("Bearer {}", cf.trim()))))
+    {
+        return Err(McpError::Usage(format!(
+            "the HTTP bearer token is the Cloudflare API token; {NEED}"
+        )));
+    }
+    Ok(HttpOptions {
+        bind,
+        token,
+        allow_remote: args.http_allow_remote,
+        allowed_origins: args.http_allow_origin.clone(),
+        rate_limit: RateLimit::parse(&args.rate_limit).map_err(McpError::Usage)?,
+    })
+}
+
+/// Serves MCP over streamable HTTP (one gate and audit writer for every session) until
+/// SIGINT/SIGTERM, then seals the audit log.
+pub async fn serve_http(args: &Args) -> Result<ExitCode, McpError> {
+    let Some(bind) = args.http else {
+        return serve_stdio(args).await;
+    };
+    let options = http_options(args, bind)?;
+    let gate = Arc::new(build(args)?);
+    crate::http::serve(gate, &options).await?;
     Ok(ExitCode::SUCCESS)
 }
 
