@@ -298,6 +298,9 @@ fn a_session_lists_and_calls_tools_and_the_audit_log_verifies() {
         let list = session.request("tools/list", json!({})).await;
         let tools = list["result"]["tools"].as_array().unwrap();
         assert_eq!(tools.len(), cfcp::layer0::tools::TOOLS.len());
+        for tool in tools {
+            assert_eq!(tool["outputSchema"]["type"], "object", "{tool}");
+        }
         let listed = session
             .call(
                 "dns_record_manage",
