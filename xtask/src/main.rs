@@ -1,8 +1,11 @@
 //! `cargo xtask`: everything beyond `cargo test`.
 //!
 //! - `cargo xtask test`: every check the project has, in the order CI runs them: formatting,
-//!   clippy, the Rust tests, and the Python, Node and MCP end-to-end suites once those front ends
-//!   exist. `.ci/run` runs exactly this.
+//!   clippy, the Rust tests, the MCP end-to-end suite with the official Python MCP SDK (in a venv
+//!   this creates and reuses: `<target>/xtask-venv`), and the Python and Node suites once those
+//!   front ends exist. `.ci/run` runs exactly this. `CFCP_SKIP_PYTHON=1` skips the Python MCP
+//!   suite (loudly); without it, a missing python3/venv/pip fails the run.
+//! - `cargo xtask mcp-e2e`: only the Python MCP end-to-end suite.
 //! - `cargo xtask bench snapshot [ARGS]`: the snapshot benchmark against the fake Cloudflare API.
 //!
 //! Dependency-free on purpose: it must build in seconds on a fresh clone.
@@ -17,8 +20,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
+        Some("mcp-e2e") => mcp_python(&root),
         _ => {
-            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]");
+            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask mcp-e2e   (only the Python MCP SDK end-to-end suite)\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]");
             return ExitCode::from(2);
         }
     };
@@ -98,6 +102,7 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
     for step in &steps {
         run_step(step)?;
     }
+    mcp_python(root)?;
     eprintln!(
         "xtask test: all {} steps passed in {:.0?}",
         steps.len(),
@@ -123,6 +128,107 @@ fn run_step(step: &Step) -> Result<(), String> {
         return Err(format!("{} failed ({status})", step.name));
     }
     eprintln!("<== {} ok in {:.1?}", step.name, started.elapsed());
+    Ok(())
+}
+
+/// The version of the Python MCP SDK the end-to-end suite is written against.
+const MCP_SDK: &str = "mcp==2.3.0";
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// The venv with the Python MCP SDK: created on first use, reused after (no network then).
+fn python_venv(root: &Path) -> Result<PathBuf, String> {
+    let venv = target_dir(root).join("xtask-venv");
+    let python = venv.join("bin").join("python");
+    let missing = |what: &str| {
+        format!("python MCP e2e: {what}; install python3 with venv and pip (Debian: apt-get install python3-venv python3-pip), or set CFCP_SKIP_PYTHON=1 to skip this suite")
+    };
+    if !python.exists() {
+        let version = Command::new("python3").arg("--version").output();
+        if !version.is_ok_and(|o| o.status.success()) {
+            return Err(missing("python3 is not on PATH"));
+        }
+        eprintln!("==> python venv: python3 -m venv {}", venv.display());
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map_err(|e| missing(&format!("python3 -m venv: {e}")))?;
+        if !made.success() || !python.exists() {
+            let _ = std::fs::remove_dir_all(&venv);
+            return Err(missing(
+                "python3 -m venv failed (is the venv module installed?)",
+            ));
+        }
+    }
+    let want = MCP_SDK.trim_start_matches("mcp==");
+    let installed = Command::new(&python)
+        .args([
+            "-c",
+            "import importlib.metadata as m; import mcp; print(m.version('mcp'))",
+        ])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == want)
+        .unwrap_or(false);
+    if !installed {
+        eprintln!("==> python venv: pip install {MCP_SDK}");
+        let status = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                MCP_SDK,
+            ])
+            .status()
+            .map_err(|e| missing(&format!("pip: {e}")))?;
+        if !status.success() {
+            return Err(missing(&format!("pip install {MCP_SDK} failed ({status})")));
+        }
+    }
+    Ok(python)
+}
+
+/// The MCP end-to-end suite with the official Python SDK, over stdio and streamable HTTP,
+/// against the binaries `cargo test` already built in the same target dir.
+fn mcp_python(root: &Path) -> Result<(), String> {
+    if std::env::var("CFCP_SKIP_PYTHON").is_ok_and(|v| v == "1") {
+        eprintln!("\n!!!!!!!! SKIPPED: python MCP e2e (CFCP_SKIP_PYTHON=1): cfcp-mcp was NOT tested with the Python MCP SDK !!!!!!!!\n");
+        return Ok(());
+    }
+    let python = python_venv(root)?;
+    // The binaries `cargo test --workspace` built (same features, so no rebuild): a no-op
+    // right after the rust tests step, a full build when run alone.
+    run_step(&Step {
+        name: "cfcp-mcp and cfcp binaries",
+        program: "cargo",
+        args: vec!["test", "--workspace", "--no-run", "--quiet"],
+        dir: root.to_owned(),
+    })?;
+    let bin = target_dir(root).join("debug");
+    let started = Instant::now();
+    eprintln!("==> python MCP e2e: tests/mcp-python/e2e.py");
+    let status = Command::new(&python)
+        .arg(root.join("tests/mcp-python/e2e.py"))
+        .arg("--mcp")
+        .arg(bin.join("cfcp-mcp"))
+        .arg("--cfcp")
+        .arg(bin.join("cfcp"))
+        .arg("--snapshot")
+        .arg(root.join("examples/snapshots/demo.json"))
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("python MCP e2e: could not start {}: {e}", python.display()))?;
+    if !status.success() {
+        return Err(format!("python MCP e2e failed ({status})"));
+    }
+    eprintln!("<== python MCP e2e ok in {:.1?}", started.elapsed());
     Ok(())
 }
 
