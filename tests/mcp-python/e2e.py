@@ -7,6 +7,9 @@ Run by `cargo xtask test` in its venv (target/xtask-venv):
 Against an offline snapshot with a TXT record carrying injected instructions, on each transport:
 list the 12 tools, call every one (reads succeed, changes answer "unavailable offline"), get the
 injected record back quarantined, see a mass delete blocked; then `cfcp log verify` the audit log.
+
+With `--inspector PATH` (the MCP Inspector's launcher, installed by xtask), the same server is
+also driven by the Inspector's CLI mode: tools/list and calls over stdio and streamable HTTP.
 """
 
 import argparse
@@ -126,12 +129,13 @@ async def scenario(session, checks, label, zone, account):
                  and (blocked.structured_content or {}).get("details", {}).get("route") == "block", text_of(blocked))
 
 
-def verify_log(cfcp, log, checks, label):
+def verify_log(cfcp, log, checks, label, expected=None):
     out = subprocess.run([cfcp, "log", "verify", str(log), "--pubkey", f"{log}.key.pub", "--require-sealed"],
                          capture_output=True, text=True, timeout=60)
     checks.check(f"{label}: cfcp log verify --require-sealed", out.returncode == 0, out.stdout + out.stderr)
     decisions = sum(1 for line in log.read_text().splitlines() if '"kind":"decision"' in line)
-    expected = len(calls("", "")) + 2
+    if expected is None:
+        expected = len(calls("", "")) + 2
     checks.check(f"{label}: one logged decision per call", decisions == expected, f"{decisions} != {expected}")
 
 
@@ -153,6 +157,35 @@ async def run_stdio(args, work, snapshot, zone, account, checks):
 async def run_http(args, work, snapshot, zone, account, checks):
     log = work / "http-audit.jsonl"
     token = secrets.token_hex(32)
+    server, url = start_http(args, work, snapshot, log, token)
+    checks.check("http: the server printed its address", url is not None)
+    try:
+        if url:
+            client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+            async with client:
+                async with streamable_http_client(url, http_client=client) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await scenario(session, checks, "http", zone, account)
+            unauthenticated = create_mcp_http_client()
+            async with unauthenticated:
+                response = await unauthenticated.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+                checks.check("http: no token is 401", response.status_code == 401, response.status_code)
+    finally:
+        code = stop_http(server)
+    checks.check("http: SIGTERM stops the server cleanly", code == 0, code)
+    verify_log(args.cfcp, log, checks, "http")
+
+
+def inspector_json(command, checks, what):
+    out = subprocess.run(command, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    try:
+        return json.loads(out.stdout)
+    except ValueError:
+        checks.check(f"inspector: {what} answers JSON", False, (out.stdout + out.stderr)[-500:])
+        return {}
+
+
+def start_http(args, work, snapshot, log, token):
     env = dict(os.environ, CFCP_MCP_HTTP_TOKEN=token)
     env.pop("CLOUDFLARE_API_TOKEN", None)
     server = subprocess.Popen([args.mcp, "--snapshot", str(snapshot), "--audit-log", str(log),
@@ -170,27 +203,55 @@ async def run_http(args, work, snapshot, zone, account, checks):
     # Keep draining stderr so the server never blocks writing to it.
     threading.Thread(target=lambda: [sys.stderr.write("[server] " + l) for l in server.stderr],
                      daemon=True).start()
-    checks.check("http: the server printed its address", url is not None)
+    return server, url
+
+
+def stop_http(server):
+    server.send_signal(signal.SIGTERM)
+    try:
+        return server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        return "timeout"
+
+
+def run_inspector(args, work, snapshot, zone, checks):
+    log = work / "inspector-audit.jsonl"
+    stdio = [args.inspector, "--cli", args.mcp, "--snapshot", str(snapshot), "--audit-log", str(log),
+             "--scopes", SCOPES]
+    listed = inspector_json(stdio + ["--method", "tools/list"], checks, "stdio tools/list")
+    names = [t.get("name") for t in listed.get("tools", [])]
+    checks.check("inspector stdio: tools/list has 12 tools", len(names) == EXPECTED_TOOLS, names)
+    got = inspector_json(stdio + ["--method", "tools/call", "--tool-name", "dns_record_manage", "--tool-arg",
+                                  "action=get", f"zone={zone}", 'record={"id": "txt-injected"}'], checks, "stdio get")
+    quarantined = (got.get("structuredContent") or {}).get("quarantined") or []
+    checks.check("inspector stdio: injected TXT comes back quarantined",
+                 bool(quarantined) and INJECTION not in json.dumps(got), got)
+    blocked = inspector_json(stdio + ["--method", "tools/call", "--tool-name", "dns_record_manage", "--tool-arg",
+                                      "action=delete", f"zone={zone}", 'record={"type": "*", "name": "*"}'],
+                             checks, "stdio mass delete")
+    checks.check("inspector stdio: a mass delete is blocked", blocked.get("isError") is True
+                 and (blocked.get("structuredContent") or {}).get("details", {}).get("route") == "block", blocked)
+    verify_log(args.cfcp, log, checks, "inspector stdio", expected=2)
+
+    token = secrets.token_hex(32)
+    http_log = work / "inspector-http-audit.jsonl"
+    server, url = start_http(args, work, snapshot, http_log, token)
     try:
         if url:
-            client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
-            async with client:
-                async with streamable_http_client(url, http_client=client) as (read, write):
-                    async with ClientSession(read, write) as session:
-                        await scenario(session, checks, "http", zone, account)
-            unauthenticated = create_mcp_http_client()
-            async with unauthenticated:
-                response = await unauthenticated.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
-                checks.check("http: no token is 401", response.status_code == 401, response.status_code)
+            http = [args.inspector, "--cli", url, "--transport", "http",
+                    "--header", f"Authorization: Bearer {token}"]
+            listed = inspector_json(http + ["--method", "tools/list"], checks, "http tools/list")
+            names = [t.get("name") for t in listed.get("tools", [])]
+            checks.check("inspector http: tools/list has 12 tools", len(names) == EXPECTED_TOOLS, names)
+            assessed = inspector_json(http + ["--method", "tools/call", "--tool-name", "threat_assess",
+                                              "--tool-arg", "indicator=AS14061"], checks, "http threat_assess")
+            checks.check("inspector http: threat_assess succeeds", assessed.get("isError") is not True
+                         and "threat_level" in (assessed.get("structuredContent") or {}), assessed)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            code = server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            code = "timeout"
-    checks.check("http: SIGTERM stops the server cleanly", code == 0, code)
-    verify_log(args.cfcp, log, checks, "http")
+        code = stop_http(server)
+    checks.check("inspector http: SIGTERM stops the server cleanly", code == 0, code)
+    verify_log(args.cfcp, http_log, checks, "inspector http", expected=1)
 
 
 def main():
@@ -198,6 +259,7 @@ def main():
     parser.add_argument("--mcp", required=True, help="the cfcp-mcp binary")
     parser.add_argument("--cfcp", required=True, help="the cfcp binary (for `cfcp log verify`)")
     parser.add_argument("--snapshot", required=True)
+    parser.add_argument("--inspector", help="the MCP Inspector launcher (node_modules/.bin/mcp-inspector)")
     args = parser.parse_args()
     # The servers run in a temporary directory: relative paths would point nowhere there.
     args.mcp = str(Path(args.mcp).resolve())
@@ -209,6 +271,8 @@ def main():
         snapshot, zone, account = prepare(args.snapshot, work)
         asyncio.run(run_stdio(args, work, snapshot, zone, account, checks))
         asyncio.run(run_http(args, work, snapshot, zone, account, checks))
+        if args.inspector:
+            run_inspector(args, work, snapshot, zone, checks)
     print(f"mcp-python e2e ({time.time() - started:.1f} s)")
     print(f"e2e: {checks.passed} passed, {len(checks.failed)} failed")
     for failure in checks.failed:

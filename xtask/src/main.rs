@@ -4,7 +4,9 @@
 //!   clippy, the Rust tests, the MCP end-to-end suite with the official Python MCP SDK (in a venv
 //!   this creates and reuses: `<target>/xtask-venv`), and the Python and Node suites once those
 //!   front ends exist. `.ci/run` runs exactly this. `CFCP_SKIP_PYTHON=1` skips the Python MCP
-//!   suite (loudly); without it, a missing python3/venv/pip fails the run.
+//!   suite (loudly); without it, a missing python3/venv/pip fails the run. The suite also drives
+//!   the MCP Inspector's CLI (npm-installed into `<target>/xtask-node`; `CFCP_SKIP_INSPECTOR=1`
+//!   skips that part, loudly; a missing npm fails the run).
 //! - `cargo xtask mcp-e2e`: only the Python MCP end-to-end suite.
 //! - `cargo xtask bench snapshot [ARGS]`: the snapshot benchmark against the fake Cloudflare API.
 //!
@@ -20,7 +22,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&root, &args[1..]),
         Some("bench") => bench(&root, &args[1..]),
-        Some("mcp-e2e") => mcp_python(&root),
+        Some("mcp-e2e") => mcp_python(&root, true),
         _ => {
             eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask mcp-e2e   (only the Python MCP SDK end-to-end suite)\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]");
             return ExitCode::from(2);
@@ -102,7 +104,7 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
     for step in &steps {
         run_step(step)?;
     }
-    mcp_python(root)?;
+    mcp_python(root, false)?;
     eprintln!(
         "xtask test: all {} steps passed in {:.0?}",
         steps.len(),
@@ -195,23 +197,64 @@ fn python_venv(root: &Path) -> Result<PathBuf, String> {
     Ok(python)
 }
 
+/// The version of the MCP Inspector whose CLI mode the end-to-end suite also drives.
+const INSPECTOR: &str = "@modelcontextprotocol/inspector@2.12.0";
+
+/// The MCP Inspector's launcher, installed with npm into `<target>/xtask-node` on first use
+/// (after that it runs offline). `None` when `CFCP_SKIP_INSPECTOR=1`.
+fn inspector(root: &Path) -> Result<Option<PathBuf>, String> {
+    if std::env::var("CFCP_SKIP_INSPECTOR").is_ok_and(|v| v == "1") {
+        eprintln!("\n!!!!!!!! SKIPPED: MCP Inspector CLI e2e (CFCP_SKIP_INSPECTOR=1) !!!!!!!!\n");
+        return Ok(None);
+    }
+    let dir = target_dir(root).join("xtask-node");
+    let launcher = dir.join("node_modules/.bin/mcp-inspector");
+    let want = INSPECTOR.rsplit('@').next().unwrap_or_default();
+    let manifest = dir.join("node_modules/@modelcontextprotocol/inspector/package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .is_ok_and(|text| text.contains(&format!("\"version\": \"{want}\"")));
+    if !(installed && launcher.exists()) {
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        eprintln!("==> MCP Inspector: npm install {INSPECTOR}");
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(&dir)
+            .arg(INSPECTOR)
+            .status()
+            .map_err(|e| format!("MCP Inspector e2e: cannot run npm ({e}); install Node.js and npm, or set CFCP_SKIP_INSPECTOR=1 to skip it"))?;
+        if !status.success() || !launcher.exists() {
+            return Err(format!("MCP Inspector e2e: npm install {INSPECTOR} failed ({status}); set CFCP_SKIP_INSPECTOR=1 to skip it"));
+        }
+    }
+    Ok(Some(launcher))
+}
+
 /// The MCP end-to-end suite with the official Python SDK, over stdio and streamable HTTP,
 /// against the binaries `cargo test` already built in the same target dir.
-fn mcp_python(root: &Path) -> Result<(), String> {
+fn mcp_python(root: &Path, build: bool) -> Result<(), String> {
     if std::env::var("CFCP_SKIP_PYTHON").is_ok_and(|v| v == "1") {
         eprintln!("\n!!!!!!!! SKIPPED: python MCP e2e (CFCP_SKIP_PYTHON=1): cfcp-mcp was NOT tested with the Python MCP SDK !!!!!!!!\n");
         return Ok(());
     }
     let python = python_venv(root)?;
-    // The binaries `cargo test --workspace` built (same features, so no rebuild): a no-op
-    // right after the rust tests step, a full build when run alone.
-    run_step(&Step {
-        name: "cfcp-mcp and cfcp binaries",
-        program: "cargo",
-        args: vec!["test", "--workspace", "--no-run", "--quiet"],
-        dir: root.to_owned(),
-    })?;
+    let inspector = inspector(root)?;
+    // In `cargo xtask test` the rust tests step has just built both binaries (their integration
+    // tests need them): building again with `cargo build` would unify features differently and
+    // rebuild half the workspace.
+    if build {
+        run_step(&Step {
+            name: "build cfcp-mcp and cfcp",
+            program: "cargo",
+            args: vec!["build", "-p", "cfcp-mcp", "-p", "cfcp-cli"],
+            dir: root.to_owned(),
+        })?;
+    }
     let bin = target_dir(root).join("debug");
+    for name in ["cfcp-mcp", "cfcp"] {
+        if !bin.join(name).exists() {
+            return Err(format!("python MCP e2e: {} is missing (run `cargo test --workspace` or `cargo build -p cfcp-mcp -p cfcp-cli` first)", bin.join(name).display()));
+        }
+    }
     let started = Instant::now();
     eprintln!("==> python MCP e2e: tests/mcp-python/e2e.py");
     let status = Command::new(&python)
@@ -222,6 +265,11 @@ fn mcp_python(root: &Path) -> Result<(), String> {
         .arg(bin.join("cfcp"))
         .arg("--snapshot")
         .arg(root.join("examples/snapshots/demo.json"))
+        .args(
+            inspector
+                .iter()
+                .flat_map(|i| [std::ffi::OsStr::new("--inspector"), i.as_os_str()]),
+        )
         .current_dir(root)
         .status()
         .map_err(|e| format!("python MCP e2e: could not start {}: {e}", python.display()))?;
