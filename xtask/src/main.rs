@@ -9,6 +9,7 @@
 //!   skips that part, loudly; a missing npm fails the run).
 //! - `cargo xtask mcp-e2e`: only the Python MCP end-to-end suite.
 //! - `cargo xtask bench snapshot [ARGS]`: the snapshot benchmark against the fake Cloudflare API.
+//! - `cargo xtask bench mcp`: Layer0 + audit overhead per MCP tool call, calls/s over HTTP.
 //!
 //! Dependency-free on purpose: it must build in seconds on a fresh clone.
 
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&root, &args[1..]),
         Some("mcp-e2e") => mcp_python(&root, true),
         _ => {
-            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask mcp-e2e   (only the Python MCP SDK end-to-end suite)\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]");
+            eprintln!("usage: cargo xtask test [--no-lint]\n       cargo xtask mcp-e2e   (only the Python MCP SDK end-to-end suite)\n       cargo xtask bench snapshot [--zones N] [--records N] [--window-secs S] [--limit N]\n       cargo xtask bench check [--sizes 100x1000,1000x1000] [--rego-size 100x1000]\n       cargo xtask bench rules\n       cargo xtask bench layer0 [--rounds N] [--entries N] [--dir DIR]\n       cargo xtask bench mcp [--calls N] [--seconds S] [--clients N]");
             return ExitCode::from(2);
         }
     };
@@ -286,6 +287,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("check", "fake-cloudflare"),
     ("rules", "bench-rules"),
     ("layer0", "cfcp"),
+    ("mcp", "cfcp-mcp"),
 ];
 
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
