@@ -441,6 +441,9 @@ pub async fn serve(gate: Arc<Gate>, options: &HttpOptions) -> Result<(), McpErro
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
+    // An SSE answer goes out in several small writes; with Nagle's algorithm each call waits
+    // for the client's delayed ACK (~40 ms).
+    .tcp_nodelay(true)
     .with_graceful_shutdown(async move {
         tokio::select! {
             _ = shutdown_signal() => {},
