@@ -2,29 +2,22 @@
 //! calls per second cfcp-mcp answers over streamable HTTP.
 //!
 //! 1. In process: the same read-only call (`dns_record_manage list`, 10 records) answered by the
-//!    offline backend directly and through the server's real gate (Layer0 classify + route, the
-//!    decision appended to the audit log before the call, the result scanned for injected text,
-//!    the outcome appended after), and, to show where the time goes, Layer0 and the quarantine
-//!    scan without the audit log. Calls alternate so all see the same machine state.
+//!    offline backend directly and through the steps of the server's gate (`src/gate.rs`: Layer0
+//!    classify + route, the decision appended to the audit log before the call, the result
+//!    scanned for injected text, the outcome appended after; the gate itself cannot be linked
+//!    here since it holds the live backend, which needs the binary's `Args`), and, to show where
+//!    the time goes, Layer0 and the quarantine scan without the audit log. Calls alternate so
+//!    all see the same machine state.
 //! 2. Over HTTP: the binary on 127.0.0.1, N clients with their own MCP sessions calling the same
 //!    tool for S seconds.
 //!
 //! Options: `--calls N` (in-process calls per side, default 5000), `--seconds S` (HTTP run,
 //! default 5), `--clients N` (default 4).
 
-#[allow(dead_code)]
-#[path = "../src/error.rs"]
-mod error;
-// The server's real gate, not a copy; its own tests do not run here.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/gate.rs"]
-mod gate;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cfcp::layer0::tools::TOOLS;
 use cfcp::layer0::{Context, Layer0};
 use serde_json::{json, Value};
 
@@ -67,14 +60,8 @@ fn in_process(calls: u64, dir: &std::path::Path) {
         time::OffsetDateTime::now_utc(),
     )
     .expect("audit log");
-    let groups = TOOLS.iter().map(|t| t.group).collect();
-    let gate = gate::Gate::new(
-        snapshot.clone(),
-        Layer0::default(),
-        context.clone(),
-        groups,
-        log,
-    );
+    // The gate keeps its log behind a lock shared by every session: so does this.
+    let log = std::sync::Mutex::new(log);
     let layer0 = Layer0::default();
     let arguments = json!({"action": "list", "zone": zone, "limit": 10});
     let bare_call = || {
@@ -87,11 +74,38 @@ fn in_process(calls: u64, dir: &std::path::Path) {
         cfcp::tools::offline::call(&backend, "dns_record_manage", &arguments).expect("bare call")
     };
     let gated_call = || {
-        let reply = gate
-            .call("dns_record_manage", arguments.clone())
-            .expect("gated call");
-        assert!(!reply.is_error, "{}", reply.content);
-        reply.content
+        let request =
+            json!({"kind": "tool_call", "tool": "dns_record_manage", "arguments": arguments});
+        let verdict = layer0.decide(&request, &context, Some(&snapshot));
+        assert_eq!(verdict.route(), cfcp::layer0::Route::Allow);
+        let receipt = log
+            .lock()
+            .expect("log lock")
+            .decision(
+                time::OffsetDateTime::now_utc(),
+                cfcp::audit::Decision {
+                    request: request.clone(),
+                    classification: serde_json::to_value(&verdict.classification)
+                        .unwrap_or(Value::Null),
+                    route: json!({"route": verdict.route().as_str(), "policies": verdict.decision.policies,
+                                  "reasons": verdict.decision.reasons}),
+                    approver: Value::Null,
+                },
+            )
+            .expect("decision logged");
+        let mut content = bare_call();
+        let withheld = cfcp::tools::quarantine::quarantine(
+            &mut content,
+            "dns_record_manage",
+            &layer0,
+            &context,
+        );
+        let outcome = json!({"status": "ok", "is_error": false, "quarantined": withheld.len()});
+        log.lock()
+            .expect("log lock")
+            .outcome(time::OffsetDateTime::now_utc(), receipt.seq, outcome)
+            .expect("outcome logged");
+        content
     };
     // Where the time goes: Layer0's decision and the quarantine scan without the audit log.
     let layer0_call = || {
@@ -120,7 +134,10 @@ fn in_process(calls: u64, dir: &std::path::Path) {
         std::hint::black_box(gated_call());
         gated.push(t.elapsed());
     }
-    gate.close().expect("seal the audit log");
+    log.into_inner()
+        .expect("log lock")
+        .close(time::OffsetDateTime::now_utc())
+        .expect("seal the audit log");
     bare.sort();
     layered.sort();
     gated.sort();

@@ -185,29 +185,54 @@ fn result(mut properties: Value, shapes: &[&[&str]]) -> Value {
 /// The JSON Schema of a tool's `structuredContent` (its `outputSchema`), next to its input
 /// schema so the two change together.
 pub fn output_schema(name: &str) -> Value {
-    let zone_page = json!({"type": "object", "required": ["zone", "page"], "properties": {
-        "zone": {"type": "string"}, "page": page_summary()}});
+    // Reads answer {summary: {zone, page}, ...}; live changes answer a plan, or its execution.
+    let change_summary = json!({"type": "object",
+        "description": "list/get: {zone, page}; a plan: {plan_id, zone, operations, route, newly_failing, expires_at, next}; an execution: {plan_id, complete, partial, applied, operations, newly_failing, changes}",
+        "properties": {"zone": {"type": "string"}, "page": page_summary(), "plan_id": {"type": "string"}}});
+    let change_members = json!({
+        "plan_id": {"type": "string", "description": "a plan: call again with the same arguments and confirm = this id"},
+        "operations": objects(), "route": route(), "flags": strings(), "reasons": strings(),
+        "invariants_newly_failing": {"type": "array"}, "expires_at": {},
+        "execution": {"type": "object", "description": "which operations applied, failed, were not attempted"},
+        "changes": {"type": "array"}, "reread_error": {}});
+    let with_changes = |props: Value| match (props, change_members.clone()) {
+        (Value::Object(mut p), Value::Object(c)) => {
+            for (k, v) in c {
+                p.entry(k).or_insert(v);
+            }
+            Value::Object(p)
+        }
+        (p, _) => p,
+    };
     match name {
         "dns_record_manage" => result(
-            json!({"summary": zone_page,
+            with_changes(json!({"summary": change_summary,
                    "records": {"type": "array", "items": {"type": "object", "required": ["type", "name"], "properties": {
                        "id": {"type": "string"}, "type": {"type": "string"}, "name": {"type": "string"},
                        "content": {"description": "the record's value; a quarantine marker when withheld"},
-                       "ttl": {"type": "integer"}, "proxied": {"type": "boolean"}, "comment": {"type": ["string", "null"]}}}}}),
-            &[&["summary", "records"]],
+                       "ttl": {"type": "integer"}, "proxied": {"type": "boolean"}, "comment": {"type": ["string", "null"]}}}}})),
+            &[
+                &["summary", "records"],
+                &["summary", "plan_id", "operations", "route"],
+                &["summary", "execution", "changes"],
+            ],
         ),
         "waf_rule_configure" => result(
-            json!({"summary": {"type": "object", "description": "list: {zone, page}; simulate: {rule_matches, zone_final_action}",
-                       "properties": {"zone": {"type": "string"}, "page": page_summary(), "rule_matches": {"type": "boolean"}}},
+            with_changes(
+                json!({"summary": {"type": "object", "description": "list: {zone, page}; simulate: {rule_matches, zone_final_action}; a plan or its execution as for dns_record_manage",
+                       "properties": {"zone": {"type": "string"}, "page": page_summary(), "rule_matches": {"type": "boolean"}, "plan_id": {"type": "string"}}},
                    "rules": {"type": "array", "items": {"type": "object", "properties": {
                        "id": {"type": "string"}, "expression": {"type": "string"}, "action": {"type": "string"},
                        "description": {"type": "string"}, "enabled": {"type": "boolean"}, "phase": {"type": "string"}}}},
                    "valid": {"type": "boolean", "description": "validate: whether the expression is valid (error says why not)"},
                    "zone_trace": {"type": "object", "description": "simulate: every phase and rule the request meets"}}),
+            ),
             &[
                 &["summary", "rules"],
                 &["valid"],
                 &["summary", "zone_trace"],
+                &["summary", "plan_id", "operations", "route"],
+                &["summary", "execution", "changes"],
             ],
         ),
         "tunnel_health_check" => result(
@@ -223,10 +248,21 @@ pub fn output_schema(name: &str) -> Value {
             &[&["summary", "tunnels"]],
         ),
         "zone_analytics_query" => result(
-            json!({"summary": {"type": "object", "description": "totals over the range: requests, threats, status codes"},
-                   "top": {"type": "object", "description": "top countries, IPs and paths"},
-                   "waf_rules": {"type": "object", "description": "hits per rule and rules with no hits"}}),
-            &[&["summary"]],
+            json!({"summary": {"type": "object", "required": ["zone", "since", "until"], "properties": {
+                       "zone": {"type": "string"}, "since": {"type": "string"}, "until": {"type": "string"},
+                       "requests": {}, "dns_queries": {}, "rules_with_hits": {"type": "integer"}, "rules_without_hits": {"type": "integer"}}},
+                   "traffic": {"type": "object", "description": "requests, threats, top countries/IPs/paths, status codes"},
+                   "waf_rule_hits": {"type": "array", "description": "hits per rule"},
+                   "rules_without_hits": {"type": "array", "items": {"type": "object", "properties": {
+                       "id": {"type": "string"}, "description": {"type": "string"}}}},
+                   "dns": {"type": "object", "description": "DNS query volume and response time"}}),
+            &[&[
+                "summary",
+                "traffic",
+                "waf_rule_hits",
+                "rules_without_hits",
+                "dns",
+            ]],
         ),
         "waf_config_analyze" => result(
             json!({"format": {"type": "string"}, "zones": objects()}),
