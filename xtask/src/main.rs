@@ -13,6 +13,8 @@
 //!
 //! Dependency-free on purpose: it must build in seconds on a fresh clone.
 
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -84,14 +86,6 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         dir: root.to_owned(),
     });
     // Front ends that arrive with later issues join here when their directories exist.
-    if root.join("bindings-python").is_dir() {
-        steps.push(Step {
-            name: "python tests",
-            program: "python3",
-            args: vec!["-m", "pytest", "-q"],
-            dir: root.join("bindings-python"),
-        });
-    }
     if root.join("bindings-node").is_dir() {
         steps.push(Step {
             name: "node tests",
@@ -106,6 +100,7 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         run_step(step)?;
     }
     mcp_python(root, false)?;
+    python::test(root)?;
     eprintln!(
         "xtask test: all {} steps passed in {:.0?}",
         steps.len(),
