@@ -287,6 +287,9 @@ const BENCHES: &[(&str, &str)] = &[
 
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let name = args.first().map(String::as_str).unwrap_or_default();
+    if name == "bindings" {
+        return python::bench(root, &args[1..]);
+    }
     let Some((bench, package)) = BENCHES.iter().find(|(b, _)| *b == name) else {
         let names: Vec<&str> = BENCHES.iter().map(|(b, _)| *b).collect();
         return Err(format!(
