@@ -63,15 +63,16 @@ pub fn apply_to_snapshot(
     zone: &str,
     operations: &[Operation],
 ) -> Result<Snapshot> {
+    snapshot.zone_or_unknown(zone)?;
     let mut after = snapshot.clone();
-    let z = after
+    let Some(z) = after
         .zones
         .iter_mut()
         .find(|z| z.zone.name.eq_ignore_ascii_case(zone))
-        .ok_or_else(|| Error::UnknownZone {
-            zone: zone.to_owned(),
-            known: String::new(),
-        })?;
+    else {
+        // Not reached: the zone was found in `snapshot` just above.
+        return Ok(after);
+    };
     for (n, op) in operations.iter().enumerate() {
         let planned = format!("planned-{}", n + 1);
         let changes = op

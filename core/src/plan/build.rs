@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use super::{Effect, Operation};
 use crate::error::{Error, Result};
 use crate::rules::{self, ExpressionKind};
-use crate::snapshot::{Phase, Rule, Ruleset, RulesetKind, Snapshot, ZoneSnapshot};
+use crate::snapshot::{Phase, Rule, Ruleset, RulesetKind, ZoneSnapshot};
 
 /// The phase `waf_rule_configure` manages: the zone's custom rules.
 pub const WAF_PHASE: &str = "http_request_firewall_custom";
@@ -27,23 +27,6 @@ fn bad(path: &str, message: impl Into<String>) -> Error {
         column: 0,
         message: message.into(),
     }
-}
-
-/// The zone `name` (case-insensitive) of `snapshot`.
-pub fn zone<'a>(snapshot: &'a Snapshot, name: &str) -> Result<&'a ZoneSnapshot> {
-    snapshot
-        .zones
-        .iter()
-        .find(|z| z.zone.name.eq_ignore_ascii_case(name))
-        .ok_or_else(|| Error::UnknownZone {
-            zone: name.to_owned(),
-            known: snapshot
-                .zones
-                .iter()
-                .map(|z| z.zone.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
 }
 
 /// The operations of `tool` called with `arguments` on `zone`.

@@ -208,7 +208,7 @@ impl Plan {
             map.remove("confirm");
         }
         let zone_name = arguments["zone"].as_str().unwrap_or_default();
-        let zone = build::zone(snapshot, zone_name)?;
+        let zone = snapshot.zone_or_unknown(zone_name)?;
         let operations = build::operations(zone, request.tool, &arguments)?;
         let snapshot_fingerprint = fingerprint(zone);
         let zone_only = diff::zone_only(snapshot, &zone.zone.name);

@@ -238,6 +238,28 @@ impl Snapshot {
         }
     }
 
+    /// The zone with this name (case-insensitive), or [`crate::Error::UnknownZone`] naming the
+    /// zones there are.
+    ///
+    /// ```
+    /// let demo = cfcp::snapshot::demo();
+    /// let first = demo.zones[0].zone.name.clone();
+    /// assert!(demo.zone_or_unknown(&first.to_uppercase()).is_ok());
+    /// let err = demo.zone_or_unknown("nope.example").unwrap_err().to_string();
+    /// assert!(err.contains(&first), "{err}");
+    /// ```
+    pub fn zone_or_unknown(&self, name: &str) -> crate::Result<&ZoneSnapshot> {
+        self.zone(name).ok_or_else(|| crate::Error::UnknownZone {
+            zone: name.to_owned(),
+            known: self
+                .zones
+                .iter()
+                .map(|z| z.zone.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+
     /// The zone with this name.
     pub fn zone(&self, name: &str) -> Option<&ZoneSnapshot> {
         self.zones

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{is_terminating, managed_ruleset_name, rule_label, SkipTargets};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rules::{parse_filter, ListItems, Lists, Request};
 use crate::snapshot::{Phase, Rule, RuleAction, Ruleset, Snapshot};
 
@@ -196,17 +196,7 @@ pub fn simulate(
     request: &Request,
     lists: &Lists,
 ) -> Result<Trace> {
-    let Some(z) = snapshot.zone(zone) else {
-        return Err(Error::UnknownZone {
-            zone: zone.to_owned(),
-            known: snapshot
-                .zones
-                .iter()
-                .map(|z| z.zone.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
-    };
+    let z = snapshot.zone_or_unknown(zone)?;
     let mut trace = Trace {
         zone: z.zone.name.clone(),
         steps: Vec::new(),
