@@ -432,7 +432,7 @@ impl Live {
     fn analytics(&self, arguments: &Value) -> Result<Value, String> {
         let snapshot = self.current();
         let name = arguments["zone"].as_str().unwrap_or_default();
-        let zone = plan::build::zone(&snapshot, name).map_err(|e| e.to_string())?;
+        let zone = snapshot.zone_or_unknown(name).map_err(|e| e.to_string())?;
         let parse = |member: &str, default: time::OffsetDateTime| -> Result<Timestamp, String> {
             match arguments[member].as_str() {
                 Some(t) => Timestamp::parse(t).map_err(|e| format!("arguments.{member}: {e}")),
