@@ -122,8 +122,19 @@ fn classify_value_with<L: FnMut(Stage) + ?Sized>(
 ) -> Classification {
     let request = Request::from_value(value);
     lap(Stage::Envelope);
+    classify_envelope(&request, ctx, snapshot, lap)
+}
+
+/// Classifies a request whose envelope has been read: a broken envelope is malformed.
+/// [`crate::layer0::Layer0::decide`] reads the envelope once for classifying and routing.
+pub(crate) fn classify_envelope<L: FnMut(Stage) + ?Sized>(
+    request: &Result<Request, String>,
+    ctx: &Context,
+    snapshot: Option<&Snapshot>,
+    lap: &mut L,
+) -> Classification {
     match request {
-        Ok(request) => classify_with(&request, ctx, snapshot, lap),
+        Ok(request) => classify_with(request, ctx, snapshot, lap),
         Err(message) => {
             let mut out = Classification::default();
             out.flag(Evidence {
@@ -131,7 +142,7 @@ fn classify_value_with<L: FnMut(Stage) + ?Sized>(
                 rule: Cow::Borrowed("request.envelope"),
                 location: "request".into(),
                 span: None,
-                detail: message,
+                detail: message.clone(),
             });
             out.risk = risk(&out);
             out

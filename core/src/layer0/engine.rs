@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::classification::{Classification, Evidence, Flag, Route};
-use super::classify::classify_value;
+use super::classify::classify_envelope;
 use super::eval::{EvalReport, Outcome};
 use super::policy::{Decision, Policy};
 use super::request::{Context, Request, RequestKind};
@@ -82,8 +82,9 @@ impl Layer0 {
     /// assert_eq!(layer0.decide(&unknown, &ctx, None).route(), Route::Block);
     /// ```
     pub fn decide(&self, request: &Value, ctx: &Context, snapshot: Option<&Snapshot>) -> Verdict {
-        let classification = classify_value(request, ctx, snapshot);
-        let parsed = Request::from_value(request).unwrap_or(Request {
+        let parsed = Request::from_value(request);
+        let classification = classify_envelope(&parsed, ctx, snapshot, &mut |_| {});
+        let parsed = parsed.unwrap_or(Request {
             kind: RequestKind::ToolCall,
             tool: None,
             arguments: Value::Null,

@@ -4,7 +4,7 @@
 //! `\n` where a line broke. They use the `regex` crate, whose automata run in time linear in the
 //! text (no backtracking), and ASCII word boundaries so the fast engines always apply.
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// One character inside a sentence: anything but a sentence end, where `.`, `!` or `?` end a
 /// sentence only when a space or line break follows (`www.example.com` stays one sentence).
@@ -18,7 +18,10 @@ pub(crate) const SENTENCE_START: &str = r#"(?:^|\n|[.!?;:]["')\]]?[ ]|["'(\[>=][
 ///
 /// Panics on an invalid pattern: the patterns are constants, and the unit tests compile each one.
 pub(crate) fn compile(pattern: &str) -> Regex {
-    match Regex::new(&expand(pattern)) {
+    match RegexBuilder::new(&expand(pattern))
+        .dfa_size_limit(SET_DFA_CACHE)
+        .build()
+    {
         Ok(re) => re,
         Err(e) => panic!("detector pattern {pattern:?} does not compile: {e}"),
     }
@@ -26,7 +29,7 @@ pub(crate) fn compile(pattern: &str) -> Regex {
 
 /// The lazy DFA cache of a set: big enough that, once warm, the states ordinary text visits stay
 /// cached instead of being rebuilt on every call (the default 2 MiB is cleared over and over).
-const SET_DFA_CACHE: usize = 32 << 20;
+const SET_DFA_CACHE: usize = 256 << 20;
 
 /// Compiles detector patterns into one set, which tells in a single pass which of them match:
 /// most text matches none, and then no pattern runs on its own.

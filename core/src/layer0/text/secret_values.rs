@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, Input, MatchKind};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine as _};
@@ -30,6 +31,22 @@ struct ValueRule {
     pattern: &'static str,
     group: usize,
     check: fn(&str, &str) -> bool,
+    /// For a pattern whose value group ends it as `{8,N}`, N: the rule runs as `{8}` and the
+    /// value is extended by hand to at most N characters, because the counted repetition makes
+    /// the automaton hundreds of states large, rebuilt (tens of microseconds) for new texts.
+    longest_value: Option<usize>,
+    /// What a text needs for the rule to match at all (see [`Clues`]): most texts lack it, and
+    /// then the rule's automaton does not run over them.
+    needs: Needs,
+}
+
+/// A rule's precondition, checked on [`Clues`].
+#[derive(Clone, Copy)]
+enum Needs {
+    /// One of these lowercase words in the case-folded text.
+    AnyOf(&'static [&'static str]),
+    /// A run of 37 lowercase hex digits.
+    HexRun,
 }
 
 fn any_value(_: &str, _: &str) -> bool {
@@ -44,6 +61,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----",
         group: 0,
         check: any_value,
+        longest_value: None,
+        needs: Needs::AnyOf(&["-----begin "]),
     },
     ValueRule {
         id: "secret.cloudflare_api_token",
@@ -51,6 +70,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r#"(?i:\b(?:cloudflare|cf)[_-]?(?:api[_-]?)?token)["']?[ \t]*(?:[:=]|=>)[ \t]*["']?([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
         group: 1,
         check: any_value,
+        longest_value: None,
+        needs: Needs::AnyOf(&["token"]),
     },
     ValueRule {
         id: "secret.cloudflare_api_token",
@@ -59,6 +80,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r#"(?i:\btoken\b)[^\n]{0,30}?(?:^|[^A-Za-z0-9_-])([A-Za-z0-9_-]{40})(?:[^A-Za-z0-9_-]|$)"#,
         group: 1,
         check: mixed_case_random,
+        longest_value: None,
+        needs: Needs::AnyOf(&["token"]),
     },
     ValueRule {
         id: "secret.cloudflare_global_api_key",
@@ -66,6 +89,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r"(?:^|[^0-9A-Za-z_-])([0-9a-f]{37})(?:[^0-9A-Za-z_-]|$)",
         group: 1,
         check: any_value,
+        longest_value: None,
+        needs: Needs::HexRun,
     },
     ValueRule {
         id: "secret.tunnel_credentials",
@@ -73,6 +98,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r#"(?i)"?tunnel_?secret"?[ \t]*:[ \t]*"([A-Za-z0-9+/=]{20,})""#,
         group: 1,
         check: any_value,
+        longest_value: None,
+        needs: Needs::AnyOf(&["tunnel"]),
     },
     ValueRule {
         id: "secret.jwt",
@@ -80,6 +107,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
         group: 0,
         check: any_value,
+        longest_value: None,
+        needs: Needs::AnyOf(&["eyj"]),
     },
     ValueRule {
         id: "secret.vendor_key",
@@ -87,6 +116,17 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[0-9A-Za-z_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_live_[0-9A-Za-z]{16,}|AIza[0-9A-Za-z_-]{35})\b",
         group: 0,
         check: any_value,
+        longest_value: None,
+        needs: Needs::AnyOf(&[
+            "akia",
+            "asia",
+            "gh",
+            "github_pat_",
+            "glpat-",
+            "xox",
+            "k_live_",
+            "aiza",
+        ]),
     },
     ValueRule {
         id: "secret.bearer_token",
@@ -94,6 +134,8 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r"(?i:\bbearer)[ \t]+([A-Za-z0-9_\-.~+/]{20,}=*)",
         group: 1,
         check: looks_random,
+        longest_value: None,
+        needs: Needs::AnyOf(&["bearer"]),
     },
     ValueRule {
         id: "secret.generic",
@@ -101,11 +143,51 @@ const VALUE_RULES: &[ValueRule] = &[
         pattern: r#"(?i)([a-z0-9_.-]{0,40}?(?:token|secret|passw(?:or)?d|passphrase|pwd|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credentials?|x-auth-key))["']?(?:[ \t]*(?:[:=]|=>|:=)|[ \t]+is)[ \t]*["']?([^\s"'`,;<>(){}\[\]]{8,200})"#,
         group: 2,
         check: generic_secret,
+        longest_value: Some(200),
+        needs: Needs::AnyOf(&[
+            "token",
+            "secret",
+            "passw",
+            "passphrase",
+            "pwd",
+            "key",
+            "credential",
+        ]),
     },
 ];
 
-static VALUE_REGEXES: LazyLock<Vec<Regex>> =
-    LazyLock::new(|| VALUE_RULES.iter().map(|r| compile(r.pattern)).collect());
+static VALUE_REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    VALUE_RULES
+        .iter()
+        .map(|r| compile(&fast_pattern(r)))
+        .collect()
+});
+
+/// The pattern a rule runs as: with `longest_value`, the value's `{8,N}` becomes `{8}`.
+fn fast_pattern(rule: &ValueRule) -> String {
+    match rule.longest_value {
+        Some(n) => rule.pattern.replace(&format!("{{8,{n}}})"), "{8})"),
+        None => rule.pattern.to_owned(),
+    }
+}
+
+/// Whether `c` may be part of a generic secret's value (`[^\s"'`,;<>(){}\[\]]`).
+fn in_generic_value(c: char) -> bool {
+    !c.is_whitespace() && !"\"'`,;<>(){}[]".contains(c)
+}
+
+/// Where a value found as its first 8 characters ends when read on to at most `longest`
+/// characters, as the `{8,N}` repetition would.
+fn extend_value(text: &str, after_eight: usize, longest: usize) -> usize {
+    let mut end = after_eight;
+    for c in text[after_eight..].chars().take(longest - 8) {
+        if !in_generic_value(c) {
+            break;
+        }
+        end += c.len_utf8();
+    }
+    end
+}
 
 /// Adds a finding for every secret value in `text` (original, not normalised).
 pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
@@ -120,27 +202,35 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
             span,
         ));
     }
-    if !may_hold_a_value(text) {
-        return;
-    }
+    let clues = Clues::of(text);
     // Each rule's own automaton, not one set of them all: most rules start with a literal that
     // the regex engine skips to, while the set's automaton has the bounded repetitions of every
     // rule at once and costs tens of nanoseconds a byte (its states are rebuilt for each new text).
     for (rule, re) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()) {
+        if !clues.allow(rule.needs) {
+            continue;
+        }
         let mut reported = 0;
+        let mut at = 0;
         // The automaton finds each match; the slower capture engine runs only on a match whose
         // value may be new (a value already reported by a more specific rule is skipped).
-        for m in re.find_iter(text) {
+        while let Some(m) = re.find_at(text, at) {
             if reported == super::MAX_PER_RULE {
                 break;
             }
+            let end = match rule.longest_value {
+                Some(n) => extend_value(text, m.end(), n),
+                None => m.end(),
+            };
+            // Matches are never empty (every rule needs a value), so this moves on.
+            at = end;
             let (value, name) = if rule.group == 0 {
-                (m, "")
+                (m.range(), "")
             } else {
                 // The value group ends at most one character (4 bytes) before the match and is
                 // at least 8 bytes long, so it holds this byte: when a reported span does too,
                 // the value overlaps it, which is all the captures would tell.
-                let inside = m.end().saturating_sub(5);
+                let inside = end.saturating_sub(5);
                 if found.iter().any(|f| f.start <= inside && inside < f.end) {
                     continue;
                 }
@@ -150,18 +240,26 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
                 let Some(value) = caps.get(rule.group) else {
                     continue;
                 };
-                (value, caps.get(1).map_or("", |m| m.as_str()))
+                let value_end = if rule.longest_value.is_some() {
+                    end
+                } else {
+                    value.end()
+                };
+                (
+                    value.start()..value_end,
+                    caps.get(1).map_or("", |m| m.as_str()),
+                )
             };
             let span = Span {
-                start: value.start(),
-                end: value.end(),
+                start: value.start,
+                end: value.end,
             };
             if overlaps(&found, span) {
                 continue;
             }
             // `secret = base64encode("…")`: a function's name is not a value.
-            let called = text[value.end()..].starts_with('(');
-            if called || !(rule.check)(name, value.as_str()) {
+            let called = text[value.end..].starts_with('(');
+            if called || !(rule.check)(name, &text[value]) {
                 continue;
             }
             found.push(span);
@@ -171,30 +269,110 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
     }
 }
 
-/// Every value rule needs one of these words or prefixes (the tunnel token's `eyJ` aside, which
-/// [`tunnel_tokens`] finds by itself), or a run of 37 hex digits: text with none holds no value,
-/// and no rule runs. Case-insensitive as the rules are (Unicode case folding
-/// included: `(?i)k` matches the Kelvin sign).
-static VALUE_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    compile(
-        r"(?i:token|secret|passw|passphrase|pwd|key|credential|bearer)|-----BEGIN |eyJ|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|[sr]k_live_|AIza",
-    )
+/// What a text offers the rules' preconditions: which [`Needs::AnyOf`] words it has
+/// (ASCII case-insensitively, in one pass) and whether it has a run of 37 lowercase hex digits.
+/// Checking a rule's [`Needs`] on it is a bit test instead of a pass of the rule's automaton.
+struct Clues {
+    words: u64,
+    hex_run: bool,
+}
+
+/// Every [`Needs::AnyOf`] word, and the Kelvin sign and long s, which `(?i)` folds into `k` and
+/// `s`: a text with either may spell a word in a way the ASCII search misses, and lets every
+/// rule run.
+static CLUE_WORDS: LazyLock<(Vec<&'static str>, AhoCorasick)> = LazyLock::new(|| {
+    let mut words: Vec<&'static str> = VALUE_RULES
+        .iter()
+        .flat_map(|r| match r.needs {
+            Needs::AnyOf(words) => words.to_vec(),
+            Needs::HexRun => Vec::new(),
+        })
+        .chain(FOLDS_INTO_ASCII.iter().copied())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    assert!(words.len() <= 64, "clue words fit a u64");
+    let automaton = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(&words)
+        .expect("clue words are plain strings");
+    (words, automaton)
 });
 
-/// Whether some value rule may match `text` (see [`VALUE_WORDS`]).
-fn may_hold_a_value(text: &str) -> bool {
-    let mut hex_run = 0;
-    for b in text.bytes() {
-        if matches!(b, b'0'..=b'9' | b'a'..=b'f') {
-            hex_run += 1;
-            if hex_run == 37 {
+/// Whether `bytes` has a run of at least `n` lowercase hex digits. Looks at every `n`th byte
+/// (any such run covers one) and only around those that are hex digits.
+fn has_hex_run(bytes: &[u8], n: usize) -> bool {
+    let is_hex = |b: u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
+    let mut i = n - 1;
+    while i < bytes.len() {
+        if !is_hex(bytes[i]) {
+            i += n;
+            continue;
+        }
+        let mut low = i;
+        while low > 0 && is_hex(bytes[low - 1]) {
+            low -= 1;
+        }
+        let mut high = i + 1;
+        while high < bytes.len() && is_hex(bytes[high]) {
+            if high + 1 - low >= n {
                 return true;
             }
-        } else {
-            hex_run = 0;
+            high += 1;
+        }
+        if high - low >= n {
+            return true;
+        }
+        // `high` is not a hex digit: a run after it starts at `high + 1` or later and covers
+        // `high + n`.
+        i = high + n;
+    }
+    false
+}
+
+/// Characters outside ASCII that Unicode simple case folding maps into `a`-`z`.
+const FOLDS_INTO_ASCII: [&str; 2] = ["\u{212A}", "\u{017F}"];
+
+impl Clues {
+    fn of(text: &str) -> Clues {
+        let (words, automaton) = &*CLUE_WORDS;
+        // Leftmost matches, restarting one byte after each: every occurrence of every word is
+        // seen (no word is a prefix of another, so none hides behind another at the same start),
+        // and the search keeps its fast prefilter, which an overlapping search would not.
+        let mut found = 0u64;
+        let mut at = 0;
+        while let Some(m) = automaton.find(Input::new(text).span(at..text.len())) {
+            found |= 1 << m.pattern().as_usize();
+            at = m.start() + 1;
+        }
+        if FOLDS_INTO_ASCII
+            .iter()
+            .filter_map(|c| words.binary_search(c).ok())
+            .any(|k| found & (1 << k) != 0)
+        {
+            found = u64::MAX;
+        }
+        let hex_run = has_hex_run(text.as_bytes(), 37);
+        Clues {
+            words: found,
+            hex_run,
         }
     }
-    VALUE_WORDS.is_match(text)
+
+    fn allow(&self, needs: Needs) -> bool {
+        match needs {
+            Needs::AnyOf(wanted) => {
+                let words = &CLUE_WORDS.0;
+                wanted.iter().any(|w| {
+                    words
+                        .binary_search(w)
+                        .is_ok_and(|k| self.words & (1 << k) != 0)
+                })
+            }
+            Needs::HexRun => self.hex_run,
+        }
+    }
 }
 
 fn value_finding(rule: &'static str, what: &str, span: Span) -> TextFinding {
@@ -392,8 +570,10 @@ mod tests {
                 span,
             ));
         }
+        static FULL: LazyLock<Vec<Regex>> =
+            LazyLock::new(|| VALUE_RULES.iter().map(|r| compile(r.pattern)).collect());
         let armed = ANY_VALUE.matches(text);
-        for (k, (rule, re)) in VALUE_RULES.iter().zip(VALUE_REGEXES.iter()).enumerate() {
+        for (k, (rule, re)) in VALUE_RULES.iter().zip(FULL.iter()).enumerate() {
             if !armed.matched(k) {
                 continue;
             }
@@ -448,7 +628,10 @@ mod tests {
     #[test]
     fn every_rule_still_fires_on_its_own_example() {
         for (rule, example) in VALUE_RULES.iter().zip(RULE_EXAMPLES) {
-            assert!(may_hold_a_value(example), "prefilter drops {example}");
+            assert!(
+                Clues::of(example).allow(rule.needs),
+                "prefilter drops {example}"
+            );
             let found = fast(example);
             assert!(
                 found.iter().any(|f| f.rule == rule.id),
@@ -467,6 +650,55 @@ mod tests {
         assert_eq!(fast(kelvin), values_reference(kelvin));
     }
 
+    #[test]
+    fn no_clue_word_hides_another() {
+        let words = &CLUE_WORDS.0;
+        for a in words {
+            for b in words {
+                assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn hex_runs_are_found_by_sampling(text in "[0-9a-fx.]{0,120}", n in 1usize..40) {
+            let by_scan = text
+                .split(|c: char| !matches!(c, '0'..='9' | 'a'..='f'))
+                .any(|run| run.len() >= n);
+            proptest::prop_assert_eq!(has_hex_run(text.as_bytes(), n), by_scan);
+        }
+
+        #[test]
+        fn clues_see_every_word(prefix in "[a-z .]{0,20}", k in 0usize..64, suffix in "[a-z .]{0,20}") {
+            let words = &CLUE_WORDS.0;
+            let word = words[k % words.len()];
+            let clues = Clues::of(&format!("{prefix}{}{suffix}", word.to_ascii_uppercase()));
+            let index = words.binary_search(&word).unwrap();
+            proptest::prop_assert!(clues.words & (1 << index) != 0, "{}", word);
+        }
+    }
+
+    #[test]
+    fn every_vendor_key_passes_the_prefilter() {
+        let vendor = &VALUE_RULES[6];
+        assert_eq!(vendor.id, "secret.vendor_key");
+        for key in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ASIAIOSFODNN7EXAMPLE",
+            "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789ab",
+            "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+            "glpat-aBcDeFgHiJkLmNoPqRsT",
+            "xoxb-1234567890-abcdefghij",
+            "sk_live_0123456789abcdefXYZ",
+            "rk_live_0123456789abcdefXYZ",
+            "AIzaSyA-0123456789abcdefghijklmnopqrstu",
+        ] {
+            assert!(Clues::of(key).allow(vendor.needs), "{key}");
+            assert_eq!(value_rules(key), ["secret.vendor_key"], "{key}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn fast_path_agrees_with_the_reference(
@@ -476,7 +708,10 @@ mod tests {
                     proptest::sample::select(vec![
                         " ", "\n", "=", ": ", "\"", "token", "secret", "password", "Bearer ",
                         "eyJ", "l6XEQvCtAPlEIfhtz277bsOI_VtFJssnVltTf-Pw", "0123456789abcdef",
-                        "q8Zr3LmX0vT7kPw2Yb5N", "é", "(", "${X}",
+                        "q8Zr3LmX0vT7kPw2Yb5N", "é", "(", "${X}", " is ", ";", "\t", ":=", "=>",
+                        "api_\u{212A}ey", "`",
+                        // Three of these make a value longer than the 200 characters read.
+                        "Zq9Lm3Xv7RtY1wPaB4cDZq9Lm3Xv7RtY1wPaB4cDZq9Lm3Xv7RtY1wPaB4cDZq9Lm3Xv7RtY1wPaB4cD",
                     ]),
                 ],
                 0..10,
@@ -485,11 +720,26 @@ mod tests {
             let text = parts.concat();
             proptest::prop_assert_eq!(fast(&text), values_reference(&text));
         }
+
+        #[test]
+        fn long_values_agree_with_the_reference(name in "[a-z_]{0,50}(token|secret|password)", len in 1usize..260, sep in "( is |=|: |:=)") {
+            let value: String = "Zq9Lm3Xv7RtY1wPa".chars().cycle().take(len).collect();
+            let text = format!("{name}{sep}{value} and {name}{sep}'{value}'");
+            proptest::prop_assert_eq!(fast(&text), values_reference(&text));
+        }
     }
 
     #[test]
     fn patterns_compile() {
         assert_eq!(VALUE_REGEXES.len(), VALUE_RULES.len());
+        for rule in VALUE_RULES.iter().filter(|r| r.longest_value.is_some()) {
+            assert_ne!(
+                fast_pattern(rule),
+                rule.pattern,
+                "{}: no {{8,N}} to shorten",
+                rule.id
+            );
+        }
     }
 
     #[test]
