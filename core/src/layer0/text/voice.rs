@@ -81,8 +81,7 @@ fn quoted_passages(text: &str) -> Vec<Range<usize>> {
 fn passage_after(text: &str, quote_at: usize) -> Option<(Range<usize>, usize)> {
     let quote = char::from(text.as_bytes()[quote_at]);
     let start = quote_at + 1;
-    let mut chars = 0;
-    for (i, c) in text[start..].char_indices() {
+    for (chars, (i, c)) in text[start..].char_indices().enumerate() {
         if c == quote {
             if !PASSAGE_CHARS.contains(&chars) {
                 return None;
@@ -101,7 +100,6 @@ fn passage_after(text: &str, quote_at: usize) -> Option<(Range<usize>, usize)> {
         if c == '\n' || chars == *PASSAGE_CHARS.end() {
             return None;
         }
-        chars += 1;
     }
     None
 }
