@@ -297,7 +297,8 @@ enum Object {
 }
 
 fn object_of(text: &str) -> Object {
-    let has = |w: &str| contains_word(text, w);
+    let words = words(text);
+    let has = |w: &str| has_word(words.iter().copied(), w);
     if has("ingress") || text.contains("public hostname") {
         Object::Ingress
     } else if text.contains("threat feed")
@@ -315,7 +316,7 @@ fn object_of(text: &str) -> Object {
     } else if has("access")
         && (text.contains("login")
             || text.contains("application")
-            || contains_word(text, "app")
+            || has("app")
             || text.contains("requirement")
             || text.contains("policy")
             || text.contains("auth"))
@@ -333,7 +334,7 @@ fn object_of(text: &str) -> Object {
         || text.contains("minimum tls")
         || text.contains("min_tls")
         || text.contains("tls version")
-        || contains_word(text, "tls")
+        || has("tls")
     {
         Object::Setting("min_tls_version")
     } else if has("ssl") || text.contains("ssl/tls") || text.contains("encryption mode") {
@@ -432,7 +433,8 @@ fn unproxy_words(rest: &str) -> bool {
 
 /// The DNS record type a clause names (SPF/DKIM/DMARC count as their own kinds of TXT).
 fn record_type(text: &str) -> Option<&'static str> {
-    let has = |w: &str| contains_word(text, w);
+    let words = words(text);
+    let has = |w: &str| has_word(words.iter().copied(), w);
     // The record's name or content says more than a bare "TXT".
     if text.contains("_dmarc") || text.contains("v=dmarc1") {
         return Some("DMARC");
@@ -458,10 +460,7 @@ fn record_type(text: &str) -> Option<&'static str> {
     .into_iter()
     .find(|(w, _)| has(w))
     .map(|(_, t)| t)
-    .or_else(|| {
-        (has("a") && (contains_word(text, "record") || contains_word(text, "records")))
-            .then_some("A")
-    })
+    .or_else(|| (has("a") && (has("record") || has("records"))).then_some("A"))
     .or_else(|| (text.contains("nameserver") || text.contains("name server")).then_some("NS"))
 }
 
@@ -876,39 +875,66 @@ fn weak_setting_value(name: &str, rest: &str) -> Option<&'static str> {
 /// Words with their byte offsets (split on whitespace and most punctuation, keeping `.`, `/`,
 /// `_`, `-`, `'` and `:` inside words so that hostnames, CIDRs and `don't` stay whole).
 fn words(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        let inside =
-            c.is_alphanumeric() || matches!(c, '.' | '/' | '_' | '-' | '\'' | ':' | '@' | '=');
-        match (inside, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                push_word(&mut out, text, s, i);
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        push_word(&mut out, text, s, text.len());
-    }
-    out
+    Words::new(text).collect()
 }
 
-fn push_word<'t>(out: &mut Vec<(usize, &'t str)>, text: &'t str, s: usize, e: usize) {
-    let w = text[s..e].trim_end_matches(['.', ':', '\'', '-']);
-    let lead = w.len() - w.trim_start_matches(['\'', '-', '.']).len();
-    let w = &w[lead..];
-    if !w.is_empty() {
-        out.push((s + lead, w));
+/// The words of a text with their offsets, as [`words`] lists them, without allocating.
+struct Words<'t> {
+    text: &'t str,
+    chars: std::str::CharIndices<'t>,
+    start: Option<usize>,
+}
+
+impl<'t> Words<'t> {
+    fn new(text: &'t str) -> Words<'t> {
+        Words {
+            text,
+            chars: text.char_indices(),
+            start: None,
+        }
+    }
+
+    /// The word in `text[s..e]` without the punctuation that may end or open it.
+    fn trimmed(&self, s: usize, e: usize) -> Option<(usize, &'t str)> {
+        let w = self.text[s..e].trim_end_matches(['.', ':', '\'', '-']);
+        let lead = w.len() - w.trim_start_matches(['\'', '-', '.']).len();
+        let w = &w[lead..];
+        (!w.is_empty()).then_some((s + lead, w))
+    }
+}
+
+impl<'t> Iterator for Words<'t> {
+    type Item = (usize, &'t str);
+
+    fn next(&mut self) -> Option<(usize, &'t str)> {
+        loop {
+            let Some((i, c)) = self.chars.next() else {
+                let s = self.start.take()?;
+                return self.trimmed(s, self.text.len());
+            };
+            let inside =
+                c.is_alphanumeric() || matches!(c, '.' | '/' | '_' | '-' | '\'' | ':' | '@' | '=');
+            match (inside, self.start) {
+                (true, None) => self.start = Some(i),
+                (false, Some(s)) => {
+                    self.start = None;
+                    if let Some(word) = self.trimmed(s, i) {
+                        return Some(word);
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 }
 
 fn contains_word(text: &str, word: &str) -> bool {
-    words(text)
-        .iter()
-        .any(|(_, w)| *w == word || w.trim_end_matches(|c: char| !c.is_alphanumeric()) == word)
+    has_word(&mut Words::new(text), word)
+}
+
+/// Whether `words` has `word` (also with trailing punctuation, `record,`).
+fn has_word<'t>(mut words: impl Iterator<Item = (usize, &'t str)>, word: &str) -> bool {
+    words.any(|(_, w)| w == word || w.trim_end_matches(|c: char| !c.is_alphanumeric()) == word)
 }
 
 /// Clauses of the user's text with their offsets: sentences, then `, ` / ` and ` / ` then `.
