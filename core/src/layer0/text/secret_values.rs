@@ -47,6 +47,8 @@ enum Needs {
     AnyOf(&'static [&'static str]),
     /// A run of 37 lowercase hex digits.
     HexRun,
+    /// One of these words, and a run of 40 token characters (`[A-Za-z0-9_-]`).
+    AnyOfWithTokenRun(&'static [&'static str]),
 }
 
 fn any_value(_: &str, _: &str) -> bool {
@@ -71,7 +73,7 @@ const VALUE_RULES: &[ValueRule] = &[
         group: 1,
         check: any_value,
         longest_value: None,
-        needs: Needs::AnyOf(&["token"]),
+        needs: Needs::AnyOfWithTokenRun(&["token"]),
     },
     ValueRule {
         id: "secret.cloudflare_api_token",
@@ -81,7 +83,7 @@ const VALUE_RULES: &[ValueRule] = &[
         group: 1,
         check: mixed_case_random,
         longest_value: None,
-        needs: Needs::AnyOf(&["token"]),
+        needs: Needs::AnyOfWithTokenRun(&["token"]),
     },
     ValueRule {
         id: "secret.cloudflare_global_api_key",
@@ -269,12 +271,14 @@ pub(crate) fn values(text: &str, out: &mut Vec<TextFinding>) {
     }
 }
 
-/// What a text offers the rules' preconditions: which [`Needs::AnyOf`] words it has
-/// (ASCII case-insensitively, in one pass) and whether it has a run of 37 lowercase hex digits.
-/// Checking a rule's [`Needs`] on it is a bit test instead of a pass of the rule's automaton.
+/// What a text offers the rules' preconditions: which [`Needs`] words it has (ASCII
+/// case-insensitively, in one pass), whether it has a run of 37 lowercase hex digits and one of
+/// 40 token characters. Checking a rule's [`Needs`] on it is a bit test instead of a pass of the
+/// rule's automaton.
 struct Clues {
     words: u64,
     hex_run: bool,
+    token_run: bool,
 }
 
 /// Every [`Needs::AnyOf`] word, and the Kelvin sign and long s, which `(?i)` folds into `k` and
@@ -284,7 +288,7 @@ static CLUE_WORDS: LazyLock<(Vec<&'static str>, AhoCorasick)> = LazyLock::new(||
     let mut words: Vec<&'static str> = VALUE_RULES
         .iter()
         .flat_map(|r| match r.needs {
-            Needs::AnyOf(words) => words.to_vec(),
+            Needs::AnyOf(words) | Needs::AnyOfWithTokenRun(words) => words.to_vec(),
             Needs::HexRun => Vec::new(),
         })
         .chain(FOLDS_INTO_ASCII.iter().copied())
@@ -300,22 +304,29 @@ static CLUE_WORDS: LazyLock<(Vec<&'static str>, AhoCorasick)> = LazyLock::new(||
     (words, automaton)
 });
 
-/// Whether `bytes` has a run of at least `n` lowercase hex digits. Looks at every `n`th byte
-/// (any such run covers one) and only around those that are hex digits.
-fn has_hex_run(bytes: &[u8], n: usize) -> bool {
-    let is_hex = |b: u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
+fn is_hex(b: u8) -> bool {
+    matches!(b, b'0'..=b'9' | b'a'..=b'f')
+}
+
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+/// Whether `bytes` has a run of at least `n` bytes of a class. Looks at every `n`th byte (any
+/// such run covers one) and only around those in the class.
+fn has_run(bytes: &[u8], n: usize, in_class: fn(u8) -> bool) -> bool {
     let mut i = n - 1;
     while i < bytes.len() {
-        if !is_hex(bytes[i]) {
+        if !in_class(bytes[i]) {
             i += n;
             continue;
         }
         let mut low = i;
-        while low > 0 && is_hex(bytes[low - 1]) {
+        while low > 0 && in_class(bytes[low - 1]) {
             low -= 1;
         }
         let mut high = i + 1;
-        while high < bytes.len() && is_hex(bytes[high]) {
+        while high < bytes.len() && in_class(bytes[high]) {
             if high + 1 - low >= n {
                 return true;
             }
@@ -324,7 +335,7 @@ fn has_hex_run(bytes: &[u8], n: usize) -> bool {
         if high - low >= n {
             return true;
         }
-        // `high` is not a hex digit: a run after it starts at `high + 1` or later and covers
+        // `high` is not in the class: a run after it starts at `high + 1` or later and covers
         // `high + n`.
         i = high + n;
     }
@@ -353,25 +364,28 @@ impl Clues {
         {
             found = u64::MAX;
         }
-        let hex_run = has_hex_run(text.as_bytes(), 37);
         Clues {
             words: found,
-            hex_run,
+            hex_run: has_run(text.as_bytes(), 37, is_hex),
+            token_run: has_run(text.as_bytes(), 40, is_token_char),
         }
     }
 
     fn allow(&self, needs: Needs) -> bool {
         match needs {
-            Needs::AnyOf(wanted) => {
-                let words = &CLUE_WORDS.0;
-                wanted.iter().any(|w| {
-                    words
-                        .binary_search(w)
-                        .is_ok_and(|k| self.words & (1 << k) != 0)
-                })
-            }
+            Needs::AnyOf(wanted) => self.has_any(wanted),
             Needs::HexRun => self.hex_run,
+            Needs::AnyOfWithTokenRun(wanted) => self.token_run && self.has_any(wanted),
         }
+    }
+
+    fn has_any(&self, wanted: &[&str]) -> bool {
+        let words = &CLUE_WORDS.0;
+        wanted.iter().any(|w| {
+            words
+                .binary_search(w)
+                .is_ok_and(|k| self.words & (1 << k) != 0)
+        })
     }
 }
 
@@ -662,11 +676,17 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn hex_runs_are_found_by_sampling(text in "[0-9a-fx.]{0,120}", n in 1usize..40) {
-            let by_scan = text
-                .split(|c: char| !matches!(c, '0'..='9' | 'a'..='f'))
-                .any(|run| run.len() >= n);
-            proptest::prop_assert_eq!(has_hex_run(text.as_bytes(), n), by_scan);
+        fn runs_are_found_by_sampling(text in "[0-9a-fxA_.é-]{0,120}", n in 1usize..45) {
+            let by_scan = |class: fn(u8) -> bool| {
+                text.as_bytes()
+                    .split(|&b| !class(b))
+                    .any(|run| run.len() >= n)
+            };
+            proptest::prop_assert_eq!(has_run(text.as_bytes(), n, is_hex), by_scan(is_hex));
+            proptest::prop_assert_eq!(
+                has_run(text.as_bytes(), n, is_token_char),
+                by_scan(is_token_char)
+            );
         }
 
         #[test]
