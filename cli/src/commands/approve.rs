@@ -11,9 +11,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use cfcp::audit::{AuditLog, AuditOptions, Record};
+use cfcp::audit::{AuditLog, AuditOptions};
 use cfcp::plan::{approval_file_name, plan_file_name, Approval, Plan};
-use serde_json::json;
 
 use crate::error::CliError;
 use crate::Outcome;
@@ -77,7 +76,7 @@ pub fn run(args: Args) -> Outcome {
         return Ok(2);
     }
     let plan = load_plan(&path)?;
-    print!("{}", describe(&plan));
+    print!("{}", cfcp::plan::describe(&plan));
     let now = time::OffsetDateTime::now_utc();
     if plan.is_expired(now) {
         eprintln!(
@@ -121,16 +120,7 @@ pub fn run(args: Args) -> Outcome {
     key_path.push(".key");
     let key = cfcp::audit::load_or_generate(Path::new(&key_path))?;
     let log = AuditLog::open(&log_path, key.key, AuditOptions::default(), now)?;
-    let fields = json!({"plan_id": id, "approver": approver, "tool": plan.tool, "zone": plan.zone,
-                        "route": plan.routing.route, "flags": plan.routing.flags,
-                        "operations": plan.operations, "snapshot_fingerprint": plan.snapshot_fingerprint});
-    let receipt = log.append(
-        now,
-        Record::Other {
-            kind: "approval".into(),
-            fields: fields.as_object().cloned().unwrap_or_default(),
-        },
-    )?;
+    let receipt = log.append(now, cfcp::plan::approval_record(&plan, &approver))?;
     log.close(time::OffsetDateTime::now_utc())?;
     let approval = Approval {
         plan_id: id.clone(),
@@ -151,46 +141,6 @@ pub fn run(args: Args) -> Outcome {
         receipt.seq
     );
     Ok(0)
-}
-
-/// The plan as a human reads it.
-fn describe(plan: &Plan) -> String {
-    let mut out = format!(
-        "plan {}: {} {} on {}\nroute: {}{}\n",
-        plan.id,
-        plan.tool,
-        plan.arguments["action"].as_str().unwrap_or_default(),
-        plan.zone,
-        plan.routing.route,
-        if plan.routing.flags.is_empty() {
-            String::new()
-        } else {
-            format!(" (flags: {})", plan.routing.flags.join(", "))
-        }
-    );
-    for reason in &plan.routing.reasons {
-        out.push_str(&format!("  reason: {reason}\n"));
-    }
-    out.push_str("operations:\n");
-    for op in &plan.operations {
-        out.push_str(&format!("  {} {}  # {}\n", op.method, op.path, op.summary));
-        if let Some(body) = &op.body {
-            out.push_str(&format!("    {body}\n"));
-        }
-    }
-    if plan.invariants_newly_failing.is_empty() {
-        out.push_str("invariants newly failing: none\n");
-    } else {
-        out.push_str("invariants newly failing:\n");
-        for f in &plan.invariants_newly_failing {
-            out.push_str(&format!(
-                "  [{}] {} {}: {}\n",
-                f.severity, f.check_id, f.resource, f.message
-            ));
-        }
-    }
-    out.push_str(&format!("expires: {}\n", plan.expires_at));
-    out
 }
 
 fn list(dir: &Path) -> Outcome {

@@ -15,12 +15,15 @@
 //!
 //! Pure: `now`, the route and any nonce come from the caller.
 
+mod approval;
 pub mod apply;
 pub mod build;
 pub mod diff;
 
 #[cfg(test)]
 mod tests;
+
+pub use approval::{approval_record, describe};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
