@@ -1,6 +1,7 @@
 //! Whether a plan may run: the route decides, and an `approve` route needs a human's approval
-//! recorded out of band (`cfcp approve PLAN_ID`). Nothing the agent sends can approve: the
-//! only input is the approval file in the plan directory, bound to the plan's zone fingerprint.
+//! recorded out of band (`cfcp approve PLAN_ID`) or given in the client's own prompt (MCP
+//! elicitation, [`crate::elicit`]). Nothing the agent sends can approve: the only input is the
+//! approval file in the plan directory, bound to the plan's zone fingerprint.
 
 use cfcp::plan::{Approval, Plan};
 

@@ -112,6 +112,18 @@ impl Live {
         }
     }
 
+    /// Plan `id`, when it exists, has not expired and waits for a human's approval.
+    pub fn awaiting_approval(&self, id: &str) -> Option<Plan> {
+        let plan = self.store.load(id).ok()??;
+        let waiting = matches!(clearance(&self.store, &plan), Ok(Clearance::Waiting));
+        (waiting && !plan.is_expired(now())).then_some(plan)
+    }
+
+    /// The plan directory.
+    pub fn store(&self) -> &PlanStore {
+        &self.store
+    }
+
     /// The account as last read.
     pub fn current(&self) -> Arc<Snapshot> {
         match self.current.read() {

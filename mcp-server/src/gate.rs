@@ -2,7 +2,7 @@
 //! runs, only an allowed call runs, untrusted text in its result is quarantined, and the outcome
 //! is logged after.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cfcp::audit::{AuditLog, Decision};
 use cfcp::layer0::tools::ToolGroup;
@@ -45,7 +45,7 @@ impl Reply {
 
 /// Everything a call needs: the backend, Layer0, the context and the audit log.
 pub struct Gate {
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
     pub layer0: Layer0,
     pub context: Context,
     pub groups: Vec<ToolGroup>,
@@ -64,7 +64,7 @@ impl Gate {
         audit: AuditLog,
     ) -> Gate {
         Gate {
-            snapshot,
+            snapshot: Arc::new(snapshot),
             layer0,
             context,
             groups,
@@ -84,20 +84,66 @@ impl Gate {
         self.live.is_some()
     }
 
-    /// The account as last read: the live backend's fresh snapshot, else the file's.
-    pub fn current(&self) -> std::borrow::Cow<'_, Snapshot> {
+    /// The account as last read: the live backend's fresh snapshot, else the file's (shared,
+    /// not copied: a call reads it while a mutation may replace it).
+    pub fn current(&self) -> Arc<Snapshot> {
         match &self.live {
-            Some(live) => std::borrow::Cow::Owned((*live.current()).clone()),
-            None => std::borrow::Cow::Borrowed(&self.snapshot),
+            Some(live) => live.current(),
+            None => Arc::clone(&self.snapshot),
         }
     }
 
-    /// Appends another record (an approval) to the audit log.
-    pub(crate) fn append(&self, record: cfcp::audit::Record) -> Result<(), McpError> {
+    /// Appends another record (an approval) to the audit log; returns its `seq`.
+    pub(crate) fn append(&self, record: cfcp::audit::Record) -> Result<u64, McpError> {
         self.with_log(|log| {
             log.append(time::OffsetDateTime::now_utc(), record)
-                .map(|_| ())
+                .map(|receipt| receipt.seq)
         })
+    }
+
+    /// Plan `id` if it waits for a human's approval (live backend only).
+    pub fn awaiting_approval(&self, id: &str) -> Option<cfcp::plan::Plan> {
+        self.live.as_ref()?.awaiting_approval(id)
+    }
+
+    /// Records that `approver` (a human answering the client's prompt) approved `plan`: the
+    /// audit record first, then the approval the backend checks before executing. Nothing is
+    /// approved unless both are written.
+    pub fn record_approval(&self, plan: &cfcp::plan::Plan, approver: &str) -> Result<(), String> {
+        let live = self
+            .live
+            .as_ref()
+            .ok_or("approvals need the live backend")?;
+        let seq = self
+            .append(cfcp::plan::approval_record(plan, approver))
+            .map_err(|e| format!("the approval could not be logged: {e}"))?;
+        let audit_log = self
+            .with_log(|log| Ok(log.path().display().to_string()))
+            .map_err(|e| e.to_string())?;
+        live.store().record_approval(&cfcp::plan::Approval {
+            plan_id: plan.id.clone(),
+            snapshot_fingerprint: plan.snapshot_fingerprint.clone(),
+            approver: approver.to_owned(),
+            approved_at: cfcp::snapshot::Timestamp::from_datetime(time::OffsetDateTime::now_utc()),
+            audit_log,
+            audit_seq: seq,
+        })
+    }
+
+    /// Records that the human asked about `plan` did not approve it (`answer`: declined,
+    /// cancelled, no answer).
+    pub fn record_not_approved(
+        &self,
+        plan: &cfcp::plan::Plan,
+        answer: &str,
+    ) -> Result<(), McpError> {
+        let fields =
+            json!({"plan_id": plan.id, "answer": answer, "tool": plan.tool, "zone": plan.zone});
+        self.append(cfcp::audit::Record::Other {
+            kind: "approval_refused".into(),
+            fields: fields.as_object().cloned().unwrap_or_default(),
+        })
+        .map(|_| ())
     }
 
     /// Seals the audit log (a proper close); later calls fail with a tool error.

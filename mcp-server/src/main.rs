@@ -4,6 +4,7 @@
 mod approval;
 mod backend;
 mod catalog;
+mod elicit;
 mod error;
 mod gate;
 mod http;

@@ -59,6 +59,20 @@ impl PlanStore {
             .transpose()
     }
 
+    /// Records `approval` (temporary file, then rename), where [`crate::approval::clearance`]
+    /// looks for it.
+    pub fn record_approval(&self, approval: &Approval) -> Result<(), String> {
+        if !Plan::is_valid_id(&approval.plan_id) {
+            return Err(format!("{:?} is not a plan id", approval.plan_id));
+        }
+        let text = serde_json::to_string_pretty(approval).map_err(|e| e.to_string())?;
+        let name = approval_file_name(&approval.plan_id);
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, self.dir.join(&name)))
+            .map_err(|e| format!("cannot record the approval in {}: {e}", self.dir.display()))
+    }
+
     /// Removes an executed plan (and its approval) so it cannot run twice.
     pub fn retire(&self, id: &str) {
         if Plan::is_valid_id(id) {

@@ -8,9 +8,9 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use crate::gate::Gate;
+use crate::gate::{Gate, Reply};
 
 /// The server: the gate and the listed tools.
 #[derive(Clone)]
@@ -36,6 +36,18 @@ impl CfcpServer {
     }
 }
 
+impl CfcpServer {
+    /// One call through the gate, off the async runtime (the gate blocks on files and HTTP).
+    async fn run(&self, name: &str, arguments: Value) -> Result<Reply, ErrorData> {
+        let gate = Arc::clone(&self.gate);
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || gate.call(&name, arguments))
+            .await
+            .map_err(|e| ErrorData::internal_error(format!("tool call failed: {e}"), None))?
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))
+    }
+}
+
 impl ServerHandler for CfcpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
@@ -56,18 +68,44 @@ impl ServerHandler for CfcpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let arguments = request
             .arguments
             .map(Value::Object)
             .unwrap_or_else(|| Value::Object(Default::default()));
-        let gate = Arc::clone(&self.gate);
         let name = request.name.to_string();
-        let reply = tokio::task::spawn_blocking(move || gate.call(&name, arguments))
-            .await
-            .map_err(|e| ErrorData::internal_error(format!("tool call failed: {e}"), None))?
-            .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+        let mut reply = self.run(&name, arguments.clone()).await?;
+        // A confirmed plan that waits for a human: ask them through the client, if it can.
+        let waiting = match arguments.get("confirm").and_then(Value::as_str) {
+            Some(id) if reply.is_error => self.gate.awaiting_approval(id),
+            _ => None,
+        };
+        if let Some(plan) = waiting {
+            match crate::elicit::ask(&context.peer, &plan, crate::elicit::ANSWER_TIMEOUT).await {
+                crate::elicit::Answer::CannotAsk => {}
+                crate::elicit::Answer::Approved { approver } => {
+                    match self.gate.record_approval(&plan, &approver) {
+                        Ok(()) => reply = self.run(&name, arguments).await?,
+                        Err(e) => {
+                            reply = Reply::error(
+                                format!("plan {} was approved but the approval could not be recorded, nothing ran: {e}", plan.id),
+                                json!({"plan_id": plan.id}),
+                            )
+                        }
+                    }
+                }
+                crate::elicit::Answer::NotApproved(answer) => {
+                    self.gate
+                        .record_not_approved(&plan, &answer)
+                        .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
+                    reply = Reply::error(
+                        format!("the user did not approve plan {} when asked ({answer}); it still waits: a human may approve it later with `cfcp approve {}`, then confirm again", plan.id, plan.id),
+                        json!({"plan_id": plan.id, "answer": answer}),
+                    );
+                }
+            }
+        }
         let result = if reply.is_error {
             let text = reply.content["error"]
                 .as_str()

@@ -94,7 +94,7 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
     let gate = Gate::new(snapshot, Layer0::new(policy), context, groups, log);
     Ok(match live {
         Some(parts) => {
-            let cut = gate.snapshot.clone();
+            let cut = (*gate.snapshot).clone();
             gate.with_live(parts.finish(cut))
         }
         None => gate,

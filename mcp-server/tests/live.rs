@@ -17,10 +17,24 @@ struct Server {
     stdout: BufReader<ChildStdout>,
     next_id: u64,
     dir: PathBuf,
+    /// What the client's user answers when the server asks (MCP elicitation), and the
+    /// questions it was asked.
+    answer: Option<Value>,
+    asked: Vec<Value>,
 }
 
 impl Server {
     fn start(fake: &FakeHandle, dir: &Path, extra: &[&str]) -> Server {
+        Server::start_asking(fake, dir, extra, None)
+    }
+
+    /// A client that declares form elicitation when `answer` is given, and answers with it.
+    fn start_asking(
+        fake: &FakeHandle,
+        dir: &Path,
+        extra: &[&str],
+        answer: Option<Value>,
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cfcp-mcp"))
             .args(["--zones", ZONE, "--scopes", SCOPES])
             .arg("--audit-log")
@@ -45,10 +59,17 @@ impl Server {
             stdout,
             next_id: 1,
             dir: dir.to_owned(),
+            asked: Vec::new(),
+            answer,
+        };
+        let capabilities = if server.answer.is_some() {
+            json!({"elicitation": {}})
+        } else {
+            json!({})
         };
         let init = server.request(
             "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+            json!({"protocolVersion": "2025-06-18", "capabilities": capabilities,
                    "clientInfo": {"name": "cfcp-mcp-live-tests", "version": "0"}}),
         );
         assert_eq!(init["result"]["serverInfo"]["name"], "cfcp-mcp", "{init}");
@@ -73,6 +94,15 @@ impl Server {
                 "server closed stdout"
             );
             let message: Value = serde_json::from_str(&line).unwrap();
+            if message["method"] == "elicitation/create" {
+                let answer = self
+                    .answer
+                    .clone()
+                    .expect("asked without declaring elicitation");
+                self.asked.push(message["params"].clone());
+                self.send(json!({"jsonrpc": "2.0", "id": message["id"], "result": answer}));
+                continue;
+            }
             if message["id"] == id {
                 return message;
             }
@@ -309,6 +339,154 @@ fn a_waf_rule_disable_waits_for_cfcp_approve_then_lands() {
     );
     let approvals = std::fs::read(plans.join("approvals.jsonl")).unwrap();
     assert!(cfcp::audit::verify(&approvals, None).ok);
+}
+
+/// An enabled block rule of the demo zone, and whether it is enabled on the fake.
+fn a_block_rule() -> (String, impl Fn(&FakeHandle) -> bool) {
+    let demo = cfcp::snapshot::demo();
+    let rule = demo
+        .zone(ZONE)
+        .unwrap()
+        .rulesets
+        .iter()
+        .flat_map(|r| &r.rules)
+        .find(|r| r.action.get().map(|a| a.as_str()) == Some("block") && r.is_enabled())
+        .unwrap()
+        .id
+        .get()
+        .unwrap()
+        .clone();
+    let id = rule.clone();
+    let enabled = move |fake: &FakeHandle| {
+        fake.current_snapshot()
+            .zone(ZONE)
+            .unwrap()
+            .rulesets
+            .iter()
+            .flat_map(|r| &r.rules)
+            .find(|r| r.id.get() == Some(&id))
+            .unwrap()
+            .is_enabled()
+    };
+    (rule, enabled)
+}
+
+#[test]
+fn a_client_that_can_ask_gets_the_humans_approval_through_elicitation() {
+    let fake = fake(Faults::none());
+    let dir = tempfile::tempdir().unwrap();
+    let approve = json!({"action": "accept", "content": {"approve": true}});
+    let mut server = Server::start_asking(&fake, dir.path(), &[], Some(approve));
+    let (rule, enabled) = a_block_rule();
+    let disable = json!({"action": "disable", "zone": ZONE, "rule": {"id": rule}});
+    let (plan, err) = server.call("waf_rule_configure", disable.clone());
+    assert!(!err && plan["route"] == "approve", "{plan}");
+    assert!(server.asked.is_empty(), "making a plan asks nobody");
+    let id = plan["plan_id"].as_str().unwrap().to_owned();
+
+    let (done, err) = server.call(
+        "waf_rule_configure",
+        with_confirm(disable, &plan["plan_id"]),
+    );
+    assert!(!err, "{done}");
+    assert!(!enabled(&fake), "the approved plan ran");
+    assert_eq!(server.asked.len(), 1);
+    let question = server.asked[0]["message"].as_str().unwrap();
+    assert!(
+        question.contains(&id) && question.contains("security_downgrade"),
+        "{question}"
+    );
+    assert_eq!(
+        server.asked[0]["requestedSchema"]["required"],
+        json!(["approve"])
+    );
+    let lines = server.finish();
+    let approval = lines
+        .iter()
+        .find(|l| l["kind"] == "approval" && l["plan_id"] == id.as_str())
+        .expect("the approval is in the audit trail");
+    assert!(
+        approval["approver"]
+            .as_str()
+            .unwrap()
+            .contains("cfcp-mcp-live-tests"),
+        "{approval}"
+    );
+    let approved_at = lines.iter().position(|l| l["kind"] == "approval").unwrap();
+    let executed = lines
+        .iter()
+        .rposition(|l| l["kind"] == "outcome" && l["outcome"]["status"] == "executed")
+        .expect("the execution's outcome is logged");
+    assert!(approved_at < executed, "approved before it ran");
+}
+
+#[test]
+fn a_declined_prompt_leaves_the_plan_waiting_for_cfcp_approve() {
+    let fake = fake(Faults::none());
+    let dir = tempfile::tempdir().unwrap();
+    let mut server =
+        Server::start_asking(&fake, dir.path(), &[], Some(json!({"action": "decline"})));
+    let (rule, enabled) = a_block_rule();
+    let disable = json!({"action": "disable", "zone": ZONE, "rule": {"id": rule}});
+    let (plan, _) = server.call("waf_rule_configure", disable.clone());
+    let id = plan["plan_id"].as_str().unwrap().to_owned();
+    let (refused, err) = server.call(
+        "waf_rule_configure",
+        with_confirm(disable.clone(), &plan["plan_id"]),
+    );
+    assert!(err, "{refused}");
+    let message = refused["error"].as_str().unwrap();
+    assert!(
+        message.contains("did not approve") && message.contains("declined"),
+        "{message}"
+    );
+    assert!(enabled(&fake), "nothing ran");
+
+    // A form sent back without approve: true is no approval either.
+    server.answer = Some(json!({"action": "accept", "content": {"approve": false}}));
+    let (refused, err) = server.call(
+        "waf_rule_configure",
+        with_confirm(disable.clone(), &plan["plan_id"]),
+    );
+    assert!(
+        err && refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("without approve"),
+        "{refused}"
+    );
+    assert!(enabled(&fake));
+
+    // The plan still waits: a human approves it out of band, and the confirm runs it.
+    let approved = Command::new(cfcp_bin())
+        .args(["approve", &id, "--yes", "--plans-dir"])
+        .arg(dir.path().join("plans"))
+        .output()
+        .unwrap();
+    assert!(
+        approved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&approved.stderr)
+    );
+    let (done, err) = server.call(
+        "waf_rule_configure",
+        with_confirm(disable, &plan["plan_id"]),
+    );
+    assert!(!err, "{done}");
+    assert!(!enabled(&fake));
+    assert_eq!(
+        server.asked.len(),
+        2,
+        "an approved plan is not asked about again"
+    );
+    let lines = server.finish();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["kind"] == "approval_refused" && l["plan_id"] == id.as_str())
+            .count(),
+        2
+    );
 }
 
 #[test]

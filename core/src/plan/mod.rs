@@ -15,8 +15,8 @@
 //!
 //! Pure: `now`, the route and any nonce come from the caller.
 
-mod approval;
 pub mod apply;
+mod approval;
 pub mod build;
 pub mod diff;
 
