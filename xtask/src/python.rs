@@ -1,5 +1,6 @@
 //! The `python` step of `cargo xtask test`: the Python bindings' pytest suite and `mypy --strict`
-//! on examples/python, in a venv at `target/xtask-venv` (shared with the other Python steps).
+//! on examples/python, in a venv at `target/xtask-venv` (shared with the other Python steps); then
+//! [`install_check`]: `pip install ./bindings-python` in a new venv, as a user would.
 //!
 //! The extension is built once, in the debug profile, so that it reuses what `cargo test` just
 //! compiled. Missing python3, venv or pip fails the step with what is missing, unless
@@ -67,6 +68,80 @@ pub fn test(root: &Path) -> Result<(), String> {
             .args(["--strict", "examples/python"]),
     )?;
     eprintln!("<== python ok in {:.1?}", started.elapsed());
+    install_check(root)
+}
+
+/// What the fresh install must be able to do, run by the new venv's python outside the source
+/// tree: the package is the installed one (not `bindings-python/python`), ships its typing files,
+/// and checks the demo snapshot file.
+const INSTALL_PROBE: &str = r#"
+import os, sys
+import cfcp
+where = os.path.dirname(cfcp.__file__)
+assert where.startswith(sys.prefix), f"cfcp imported from {where}, not the venv {sys.prefix}"
+for name in ("py.typed", "__init__.pyi"):
+    assert os.path.exists(os.path.join(where, name)), f"the wheel lacks {name}"
+snapshot = cfcp.Snapshot.load(sys.argv[1])
+report = cfcp.check(snapshot)
+summary = report.summary
+assert summary.checks > 0 and summary.failed == len(report.failures()) > 0, summary
+print(f"{len(snapshot.zone_names)} zones, {summary.checks} checks, {summary.failed} failed")
+"#;
+
+/// `pip install ./bindings-python` into a new venv (`target/xtask-venv-install`, recreated each
+/// time) and [`INSTALL_PROBE`] on the demo snapshot: what the README promises a user.
+///
+/// Everything a user's `pip install` does happens (build isolation, maturin from the index, the
+/// wheel, its install) except the optimisation level: maturin builds in the dev profile
+/// (`MATURIN_PEP517_ARGS=--profile dev`), incrementally, in `target/pip-install`. A release build
+/// would cost a from-scratch release build of core on a fresh clone (~15 min on two busy cores)
+/// and ~2-3 min after each change to core; `CFCP_PIP_INSTALL_RELEASE=1` runs it anyway (in the
+/// workspace's target dir). The target dir is not the workspace's own because pyo3 is rebuilt
+/// whenever the interpreter changes: sharing it with `maturin develop` (another venv) would rebuild
+/// pyo3 and the extension twice on every run.
+pub fn install_check(root: &Path) -> Result<(), String> {
+    let started = Instant::now();
+    eprintln!("==> python: pip install ./bindings-python in a fresh target/xtask-venv-install");
+    let target = target_dir(root);
+    let venv = target.join("xtask-venv-install");
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)
+            .map_err(|e| format!("python: removing {}: {e}", venv.display()))?;
+    }
+    run(
+        "python3 -m venv (fresh)",
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+    )?;
+    let python = venv.join("bin").join("python");
+    let release = std::env::var("CFCP_PIP_INSTALL_RELEASE").is_ok_and(|v| v == "1");
+    let mut pip = Command::new(&python);
+    pip.current_dir(root)
+        .args(["-m", "pip", "install", "-q", "./bindings-python"]);
+    if release {
+        pip.env("CARGO_TARGET_DIR", &target);
+    } else {
+        pip.env("CARGO_TARGET_DIR", target.join("pip-install"))
+            .env("MATURIN_PEP517_ARGS", "--profile dev");
+    }
+    let pip_started = Instant::now();
+    run("pip install ./bindings-python", &mut pip)?;
+    let pip_time = pip_started.elapsed();
+    let demo = root.join("examples").join("snapshots").join("demo.json");
+    run(
+        "import cfcp from the fresh install",
+        Command::new(&python)
+            .current_dir(&venv)
+            .env_remove("PYTHONPATH")
+            .arg("-c")
+            .arg(INSTALL_PROBE)
+            .arg(&demo),
+    )?;
+    eprintln!(
+        "<== pip install ok in {:.1?} (pip install {:.1?}, {} profile)",
+        started.elapsed(),
+        pip_time,
+        if release { "release" } else { "dev" }
+    );
     Ok(())
 }
 
