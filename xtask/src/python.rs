@@ -93,12 +93,11 @@ print(f"{len(snapshot.zone_names)} zones, {summary.checks} checks, {summary.fail
 ///
 /// Everything a user's `pip install` does happens (build isolation, maturin from the index, the
 /// wheel, its install) except the optimisation level: maturin builds in the dev profile
-/// (`MATURIN_PEP517_ARGS=--profile dev`), incrementally, in `target/pip-install`. A release build
-/// would cost a from-scratch release build of core on a fresh clone (~15 min on two busy cores)
-/// and ~2-3 min after each change to core; `CFCP_PIP_INSTALL_RELEASE=1` runs it anyway (in the
-/// workspace's target dir). The target dir is not the workspace's own because pyo3 is rebuilt
-/// whenever the interpreter changes: sharing it with `maturin develop` (another venv) would rebuild
-/// pyo3 and the extension twice on every run.
+/// (`MATURIN_PEP517_ARGS=--profile dev`) in the workspace's target dir, where `cargo test` has
+/// already built core and its dependencies in that profile: only pyo3 (configured for the new
+/// interpreter) and the extension are rebuilt, about a minute. A separate target dir would cost a
+/// from-scratch build of core on a fresh clone (~7 min on two busy cores), a release build ~15
+/// min; `CFCP_PIP_INSTALL_RELEASE=1` runs the release build anyway.
 pub fn install_check(root: &Path) -> Result<(), String> {
     let started = Instant::now();
     eprintln!("==> python: pip install ./bindings-python in a fresh target/xtask-venv-install");
@@ -120,7 +119,7 @@ pub fn install_check(root: &Path) -> Result<(), String> {
     if release {
         pip.env("CARGO_TARGET_DIR", &target);
     } else {
-        pip.env("CARGO_TARGET_DIR", target.join("pip-install"))
+        pip.env("CARGO_TARGET_DIR", &target)
             .env("MATURIN_PEP517_ARGS", "--profile dev");
     }
     let pip_started = Instant::now();
