@@ -10,6 +10,11 @@ injected record back quarantined, see a mass delete blocked; then `cfcp log veri
 
 With `--inspector PATH` (the MCP Inspector's launcher, installed by xtask), the same server is
 also driven by the Inspector's CLI mode: tools/list and calls over stdio and streamable HTTP.
+
+With `--fake PATH` (the fake Cloudflare API's binary), the live backend too: an allowed DNS
+create is planned, confirmed and lands; a WAF rule disable (route approve) is approved by the
+client's user through MCP elicitation and lands; a client that cannot ask gets "waiting for
+approval", and a declined prompt leaves the rule as it was.
 """
 
 import argparse
@@ -254,16 +259,142 @@ def run_inspector(args, work, snapshot, zone, checks):
     verify_log(args.cfcp, http_log, checks, "inspector http", expected=1)
 
 
+LIVE_ZONE = "acme-shop.com"
+LIVE_SCOPES = "dns:read,dns:edit,waf:read,waf:edit,tunnel:read,analytics:read,zone:read"
+
+
+def start_fake(fake, demo):
+    proc = subprocess.Popen([fake, "--snapshot", demo, "--port", "0", "--quiet", "--token", "fake-token=all"],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    prefix = "fake-cloudflare listening on "
+    if not line.startswith(prefix):
+        proc.kill()
+        raise RuntimeError(f"fake-cloudflare did not start: {line!r}")
+    return proc, line[len(prefix):].strip()
+
+
+class Human:
+    """The client's user: answers the server's elicitation requests, and remembers them."""
+
+    def __init__(self, approve):
+        self.approve = approve
+        self.asked = []
+
+    async def __call__(self, context, params):
+        from mcp import types
+        self.asked.append(params.message)
+        if self.approve is None:
+            return types.ElicitResult(action="decline")
+        return types.ElicitResult(action="accept", content={"approve": self.approve})
+
+
+async def live_session(args, work, base_url, log, human, body):
+    env = dict(os.environ, CLOUDFLARE_API_TOKEN="fake-token", CLOUDFLARE_BASE_URL=base_url)
+    env.pop("CLOUDFLARE_ACCOUNT_ID", None)
+    params = StdioServerParameters(command=args.mcp, cwd=str(work), env=env, args=[
+        "--zones", LIVE_ZONE, "--scopes", LIVE_SCOPES, "--audit-log", str(log),
+        "--plans-dir", str(work / "plans")])
+    async with stdio_client(params) as (read, write):
+        kwargs = {"elicitation_callback": human} if human else {}
+        async with ClientSession(read, write, **kwargs) as session:
+            await session.initialize()
+            await body(session)
+
+
+async def plan_and_confirm(session, tool, arguments):
+    planned = await session.call_tool(tool, arguments)
+    plan = planned.structured_content or {}
+    confirmed = await session.call_tool(tool, dict(arguments, confirm=plan.get("plan_id", "")))
+    return plan, confirmed
+
+
+async def run_live(args, work, checks):
+    fake, base_url = start_fake(args.fake, args.snapshot)
+    try:
+        log = work / "live-audit.jsonl"
+        human = Human(approve=True)
+        state = {}
+
+        async def approved_flow(session):
+            create = {"action": "create", "zone": LIVE_ZONE,
+                      "record": {"type": "A", "name": f"e2e-live.{LIVE_ZONE}", "content": "192.0.2.44",
+                                 "proxied": True}}
+            plan, done = await plan_and_confirm(session, "dns_record_manage", create)
+            checks.check("live: an allowed create plans with route allow", plan.get("route") == "allow", plan)
+            checks.check("live: confirming it runs it", not done.is_error
+                         and (done.structured_content or {}).get("summary", {}).get("complete") is True,
+                         text_of(done))
+            listed = await session.call_tool("dns_record_manage", {"action": "list", "zone": LIVE_ZONE,
+                                                                   "limit": 200})
+            names = [r.get("name") for r in (listed.structured_content or {}).get("records", [])]
+            checks.check("live: the new record is in the account", f"e2e-live.{LIVE_ZONE}" in names, names)
+            waf = await session.call_tool("waf_rule_configure", {"action": "list", "zone": LIVE_ZONE})
+            rules = [r for r in (waf.structured_content or {}).get("rules", [])
+                     if r.get("action") == "block" and r.get("enabled") is not False]
+            checks.check("live: the zone has an enabled block rule", bool(rules), text_of(waf))
+            if not rules:
+                return
+            state["rule"] = rules[0]["id"]
+            disable = {"action": "disable", "zone": LIVE_ZONE, "rule": {"id": state["rule"]}}
+            plan, done = await plan_and_confirm(session, "waf_rule_configure", disable)
+            checks.check("live: disabling a block rule needs approval", plan.get("route") == "approve", plan)
+            checks.check("live: the user was asked once, with the plan",
+                         len(human.asked) == 1 and plan.get("plan_id", "?") in human.asked[0], human.asked)
+            checks.check("live: approved through elicitation, the plan runs", not done.is_error, text_of(done))
+
+        await live_session(args, work, base_url, log, human, approved_flow)
+        # create: plan + confirm; two lists; disable: plan + confirm, and the confirm again once approved.
+        verify_log(args.cfcp, log, checks, "live", expected=7)
+        approvals = [json.loads(l) for l in log.read_text().splitlines() if '"kind":"approval"' in l]
+        # The human's approval (with what they approved), then its use when the plan ran.
+        checks.check("live: the approval is in the audit trail, by the client's user",
+                     len(approvals) == 2 and approvals[0].get("route") == "approve"
+                     and all("MCP elicitation" in a.get("approver", "") for a in approvals), approvals)
+
+        async def cannot_ask(session):
+            enable = {"action": "enable", "zone": LIVE_ZONE, "rule": {"id": state.get("rule", "")}}
+            # Enabling is allowed; disabling again needs a human this client cannot ask.
+            await plan_and_confirm(session, "waf_rule_configure", enable)
+            disable = {"action": "disable", "zone": LIVE_ZONE, "rule": {"id": state.get("rule", "")}}
+            _, waiting = await plan_and_confirm(session, "waf_rule_configure", disable)
+            checks.check("live: a client that cannot ask gets 'waiting for approval'",
+                         waiting.is_error and "cfcp approve" in text_of(waiting), text_of(waiting))
+
+        await live_session(args, work, base_url, work / "live-audit-2.jsonl", None, cannot_ask)
+
+        declining = Human(approve=None)
+
+        async def declined(session):
+            disable = {"action": "disable", "zone": LIVE_ZONE, "rule": {"id": state.get("rule", "")}}
+            _, refused = await plan_and_confirm(session, "waf_rule_configure", disable)
+            checks.check("live: a declined prompt runs nothing",
+                         refused.is_error and "did not approve" in text_of(refused), text_of(refused))
+            waf = await session.call_tool("waf_rule_configure", {"action": "list", "zone": LIVE_ZONE})
+            still = [r for r in (waf.structured_content or {}).get("rules", []) if r.get("id") == state.get("rule")]
+            checks.check("live: the rule is still enabled", bool(still) and still[0].get("enabled") is not False,
+                         still)
+
+        await live_session(args, work, base_url, work / "live-audit-3.jsonl", declining, declined)
+        checks.check("live: the declining user was asked", len(declining.asked) == 1, declining.asked)
+    finally:
+        fake.kill()
+        fake.wait()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mcp", required=True, help="the cfcp-mcp binary")
     parser.add_argument("--cfcp", required=True, help="the cfcp binary (for `cfcp log verify`)")
     parser.add_argument("--snapshot", required=True)
     parser.add_argument("--inspector", help="the MCP Inspector launcher (node_modules/.bin/mcp-inspector)")
+    parser.add_argument("--fake", help="the fake Cloudflare API binary (for the live backend's scenarios)")
     args = parser.parse_args()
     # The servers run in a temporary directory: relative paths would point nowhere there.
     args.mcp = str(Path(args.mcp).resolve())
     args.cfcp = str(Path(args.cfcp).resolve())
+    if args.fake:
+        args.fake = str(Path(args.fake).resolve())
     checks = Checks()
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -273,6 +404,8 @@ def main():
         asyncio.run(run_http(args, work, snapshot, zone, account, checks))
         if args.inspector:
             run_inspector(args, work, snapshot, zone, checks)
+        if args.fake:
+            asyncio.run(run_live(args, work, checks))
     print(f"mcp-python e2e ({time.time() - started:.1f} s)")
     print(f"e2e: {checks.passed} passed, {len(checks.failed)} failed")
     for failure in checks.failed:

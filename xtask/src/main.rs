@@ -242,14 +242,22 @@ fn mcp_python(root: &Path, build: bool) -> Result<(), String> {
         run_step(&Step {
             name: "build cfcp-mcp and cfcp",
             program: "cargo",
-            args: vec!["build", "-p", "cfcp-mcp", "-p", "cfcp-cli"],
+            args: vec![
+                "build",
+                "-p",
+                "cfcp-mcp",
+                "-p",
+                "cfcp-cli",
+                "-p",
+                "fake-cloudflare",
+            ],
             dir: root.to_owned(),
         })?;
     }
     let bin = target_dir(root).join("debug");
-    for name in ["cfcp-mcp", "cfcp"] {
+    for name in ["cfcp-mcp", "cfcp", "fake-cloudflare"] {
         if !bin.join(name).exists() {
-            return Err(format!("python MCP e2e: {} is missing (run `cargo test --workspace` or `cargo build -p cfcp-mcp -p cfcp-cli` first)", bin.join(name).display()));
+            return Err(format!("python MCP e2e: {} is missing (run `cargo test --workspace` or `cargo build -p cfcp-mcp -p cfcp-cli -p fake-cloudflare` first)", bin.join(name).display()));
         }
     }
     let started = Instant::now();
@@ -262,6 +270,8 @@ fn mcp_python(root: &Path, build: bool) -> Result<(), String> {
         .arg(bin.join("cfcp"))
         .arg("--snapshot")
         .arg(root.join("examples/snapshots/demo.json"))
+        .arg("--fake")
+        .arg(bin.join("fake-cloudflare"))
         .args(
             inspector
                 .iter()
