@@ -44,6 +44,50 @@ impl Reply {
 }
 
 /// Everything a call needs: the backend, Layer0, the context and the audit log.
+/// When the audit log is fsynced (`--audit-fsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every line (the default): nothing decided is ever lost.
+    Every,
+    /// Before and after a call that changes the account (one carrying `confirm`), and at
+    /// checkpoints: a crash may lose the latest read-only records, never a change's.
+    Mutations,
+    /// After every N lines, and at checkpoints.
+    Batch(u64),
+}
+
+impl FsyncPolicy {
+    /// `every`, `mutations` or a number of lines.
+    ///
+    /// The audit options it stands for are [`FsyncPolicy::fsync_every`].
+    pub fn parse(text: &str) -> Result<FsyncPolicy, String> {
+        match text {
+            "every" => Ok(FsyncPolicy::Every),
+            "mutations" => Ok(FsyncPolicy::Mutations),
+            n => match n.parse::<u64>() {
+                Ok(n) if n >= 1 => Ok(FsyncPolicy::Batch(n)),
+                _ => Err(format!(
+                    "{text:?}: expected every, mutations or a number of lines (1 or more)"
+                )),
+            },
+        }
+    }
+
+    /// The writer's `fsync_every` (0: only when the gate asks, and at checkpoints).
+    pub fn fsync_every(self) -> u64 {
+        match self {
+            FsyncPolicy::Every => 1,
+            FsyncPolicy::Mutations => 0,
+            FsyncPolicy::Batch(n) => n,
+        }
+    }
+}
+
+/// Whether a call may change the account: only a confirmed plan runs operations.
+fn may_change(arguments: &Value) -> bool {
+    arguments.get("confirm").is_some()
+}
+
 pub struct Gate {
     pub snapshot: Arc<Snapshot>,
     pub layer0: Layer0,
@@ -52,6 +96,8 @@ pub struct Gate {
     audit: Mutex<Option<AuditLog>>,
     /// The live account, when there is one (reads then answer from its fresh snapshot).
     live: Option<crate::backend::Live>,
+    /// Fsync before and after calls that may change the account (`--audit-fsync mutations`).
+    sync_changes: bool,
 }
 
 impl Gate {
@@ -70,7 +116,15 @@ impl Gate {
             groups,
             audit: Mutex::new(Some(audit)),
             live: None,
+            sync_changes: false,
         }
+    }
+
+    /// Fsyncs the log before a call that may change the account runs and after its outcome,
+    /// whatever the writer's own batching (for [`FsyncPolicy::Mutations`]).
+    pub fn sync_changes(mut self, on: bool) -> Gate {
+        self.sync_changes = on;
+        self
     }
 
     /// This gate over a live account: mutations become plans, reads see each change.
@@ -184,6 +238,11 @@ impl Gate {
                 },
             )
         })?;
+        let durable = self.sync_changes && may_change(&request["arguments"]);
+        if durable {
+            // The decision is on disk before anything is sent to Cloudflare.
+            self.with_log(|log| log.sync())?;
+        }
         let (reply, status) = self.run(tool, &request["arguments"], &verdict, &snapshot);
         let mut outcome = json!({"status": status, "is_error": reply.is_error,
                              "quarantined": reply.content.get("quarantined").map(|q| q.as_array().map_or(0, Vec::len))});
@@ -198,6 +257,9 @@ impl Gate {
             }
         }
         self.with_log(|log| log.outcome(time::OffsetDateTime::now_utc(), receipt.seq, outcome))?;
+        if durable {
+            self.with_log(|log| log.sync())?;
+        }
         Ok(reply)
     }
 
@@ -335,5 +397,54 @@ mod tests {
         assert!(bounded["truncated"]["bytes"].as_u64().unwrap() > MAX_RESULT_BYTES as u64);
         let small = json!({"summary": {}, "items": [1, 2]});
         assert_eq!(bound(small.clone()), small);
+    }
+
+    #[test]
+    fn fsync_policies_parse() {
+        assert_eq!(FsyncPolicy::parse("every"), Ok(FsyncPolicy::Every));
+        assert_eq!(FsyncPolicy::parse("mutations"), Ok(FsyncPolicy::Mutations));
+        assert_eq!(FsyncPolicy::parse("10"), Ok(FsyncPolicy::Batch(10)));
+        assert_eq!(FsyncPolicy::Batch(10).fsync_every(), 10);
+        assert_eq!(FsyncPolicy::Mutations.fsync_every(), 0);
+        for bad in ["0", "never", "-1", ""] {
+            assert!(FsyncPolicy::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn with_mutations_only_a_change_leaves_the_log_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = cfcp::snapshot::demo();
+        let zone = snapshot.zones[0].zone.name.clone();
+        let key = cfcp::audit::load_or_generate(&dir.path().join("audit.key")).unwrap();
+        let options = cfcp::audit::AuditOptions {
+            fsync_every: FsyncPolicy::Mutations.fsync_every(),
+            ..Default::default()
+        };
+        let log = AuditLog::open(
+            dir.path().join("audit.jsonl"),
+            key.key,
+            options,
+            time::OffsetDateTime::now_utc(),
+        )
+        .unwrap();
+        let context = Context {
+            zones_allowed: vec![zone.clone()],
+            ..Default::default()
+        };
+        let groups = cfcp::layer0::tools::TOOLS.iter().map(|t| t.group).collect();
+        let gate = Gate::new(snapshot, Layer0::default(), context, groups, log).sync_changes(true);
+        let unsynced = |gate: &Gate| gate.with_log(|log| log.unsynced()).unwrap();
+        gate.call("dns_record_manage", json!({"action": "list", "zone": zone}))
+            .unwrap();
+        assert_eq!(
+            unsynced(&gate),
+            2,
+            "a read's decision and outcome wait for a batch"
+        );
+        let confirm = json!({"action": "create", "zone": zone, "confirm": "plan-0123456789abcdef",
+                             "record": {"type": "A", "name": "x", "content": "192.0.2.1"}});
+        gate.call("dns_record_manage", confirm).unwrap();
+        assert_eq!(unsynced(&gate), 0, "a change's records are on disk");
     }
 }

@@ -52,6 +52,10 @@ pub struct Args {
     /// The audit log (JSON lines, hash-chained, signed checkpoints).
     #[arg(long, value_name = "FILE", default_value = "cfcp-mcp-audit.jsonl")]
     pub audit_log: std::path::PathBuf,
+    /// When the audit log is fsynced: `every` line (default), `mutations` (before and after a
+    /// call that changes the account, and at checkpoints: reads are batched), or every N lines.
+    #[arg(long, value_name = "every|mutations|N", default_value = "every", value_parser = gate::FsyncPolicy::parse)]
+    pub audit_fsync: gate::FsyncPolicy,
     /// The audit signing key (generated with mode 0600 when absent); default: beside the log.
     #[arg(long, value_name = "FILE")]
     pub audit_key: Option<std::path::PathBuf>,

@@ -88,10 +88,14 @@ pub fn build(args: &Args) -> Result<Gate, McpError> {
     let log = AuditLog::open(
         &args.audit_log,
         key.key,
-        AuditOptions::default(),
+        AuditOptions {
+            fsync_every: args.audit_fsync.fsync_every(),
+            ..AuditOptions::default()
+        },
         time::OffsetDateTime::now_utc(),
     )?;
-    let gate = Gate::new(snapshot, Layer0::new(policy), context, groups, log);
+    let gate = Gate::new(snapshot, Layer0::new(policy), context, groups, log)
+        .sync_changes(args.audit_fsync == crate::gate::FsyncPolicy::Mutations);
     Ok(match live {
         Some(parts) => {
             let cut = (*gate.snapshot).clone();

@@ -332,6 +332,11 @@ impl AuditLog {
         self.write_mark(&mut state, &time, &Mark::Checkpoint, &shown)
     }
 
+    /// How many lines were written since the last fsync (0: everything written is durable).
+    pub fn unsynced(&self) -> Result<u64> {
+        Ok(self.lock()?.unsynced)
+    }
+
     /// Fsyncs the lines written so far.
     pub fn sync(&self) -> Result<()> {
         let shown = self.shown();
