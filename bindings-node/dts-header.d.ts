@@ -45,3 +45,34 @@ export interface CfcpError extends Error {
   known?: string[]
 }
 
+/** A finding as a plain object (`finding.toJSON()`). */
+export interface FindingData {
+  checkId: string
+  title: string
+  /** `critical`, `high`, `medium`, `low` or `info`. */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info'
+  /** `PASS`, `FAIL`, `MUTED` or `UNKNOWN`. */
+  status: 'PASS' | 'FAIL' | 'MUTED' | 'UNKNOWN'
+  message: string
+  resource: FindingResource
+  remediation: Remediation
+  /** Compliance references (`PCI-DSS-4.0.1:4.2.1`). */
+  compliance: string[]
+}
+
+/**
+ * One result of one check on one resource: its members are read from the report when first
+ * asked for (a report can hold hundreds of thousands); `toJSON()` gives a plain object.
+ */
+export interface Finding extends Readonly<FindingData> {
+  toJSON(): FindingData
+}
+
+/** Report's members made in cfcp.js (merged into the generated class below). */
+export interface Report {
+  /** Every finding, in engine order (a new array of plain objects on each access). */
+  readonly findings: Finding[]
+  /** The FAIL findings. */
+  failures(): Finding[]
+}
+

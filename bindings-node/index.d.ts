@@ -45,6 +45,37 @@ export interface CfcpError extends Error {
   known?: string[]
 }
 
+/** A finding as a plain object (`finding.toJSON()`). */
+export interface FindingData {
+  checkId: string
+  title: string
+  /** `critical`, `high`, `medium`, `low` or `info`. */
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info'
+  /** `PASS`, `FAIL`, `MUTED` or `UNKNOWN`. */
+  status: 'PASS' | 'FAIL' | 'MUTED' | 'UNKNOWN'
+  message: string
+  resource: FindingResource
+  remediation: Remediation
+  /** Compliance references (`PCI-DSS-4.0.1:4.2.1`). */
+  compliance: string[]
+}
+
+/**
+ * One result of one check on one resource: its members are read from the report when first
+ * asked for (a report can hold hundreds of thousands); `toJSON()` gives a plain object.
+ */
+export interface Finding extends Readonly<FindingData> {
+  toJSON(): FindingData
+}
+
+/** Report's members made in cfcp.js (merged into the generated class below). */
+export interface Report {
+  /** Every finding, in engine order (a new array of plain objects on each access). */
+  readonly findings: Finding[]
+  /** The FAIL findings. */
+  failures(): Finding[]
+}
+
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -76,10 +107,6 @@ export declare class Report {
   get format(): string
   /** Counts: checks, passed, failed, muted, unknown, complianceRate. */
   get summary(): Summary
-  /** Every finding, in engine order (a new array on each access). */
-  get findings(): Array<Finding>
-  /** The FAIL findings. */
-  failures(): Array<Finding>
   /** The number of findings. */
   get length(): number
   /** The `cfcp.report/v1` JSON text. */
@@ -167,18 +194,23 @@ export declare function compliance(source: Snapshot | Report, framework: string,
 /** Every `code` a cfcp error carries, with the `name` it carries with it. */
 export declare function errorCodes(): Array<[ErrorCode, string]>
 
-/** One result of one check on one resource. */
-export interface Finding {
-  checkId: string
-  title: string
-  /** `critical`, `high`, `medium`, `low` or `info`. */
-  severity: string
-  /** `PASS`, `FAIL`, `MUTED` or `UNKNOWN`. */
-  status: string
+/** Internal (cfcp.js reads it): the findings of a report (all, or the FAIL ones) as columns. */
+export interface FindingColumns {
+  /** Distinct check ids; `check[k]` indexes this and `titles`. */
+  checkIds: Array<string>
+  titles: Array<string>
+  check: Uint32Array
+  severity: Uint8Array
+  status: Uint8Array
+  /** Each row's index in the report (for `Report::finding_detail`). */
+  index: Uint32Array
+}
+
+/** Internal (cfcp.js reads it): the rest of a finding, fetched when first asked for. */
+export interface FindingDetail {
   message: string
   resource: FindingResource
   remediation: Remediation
-  /** Compliance references (`PCI-DSS-4.0.1:4.2.1`). */
   compliance: Array<string>
 }
 
@@ -188,7 +220,8 @@ export interface FindingResource {
   type: string
   id: string
   name: string
-  zone?: string
+  /** The zone it belongs to (null for account-level resources). */
+  zone?: string | null
 }
 
 /** The compliance frameworks cfcp knows. */

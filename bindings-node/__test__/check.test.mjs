@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { inspect } from 'node:util'
 
 import { cfcp, ROOT, tempDir, throwsCode } from './helpers.mjs'
 
@@ -22,16 +23,27 @@ test('check gives findings as plain objects matching the report contract', () =>
   assert.equal(contract.format, report.format)
   findings.forEach((finding, i) => {
     const row = contract.findings[i]
-    assert.equal(Object.getPrototypeOf(finding), Object.prototype)
+    assert.ok(finding instanceof cfcp.Finding)
+    const plain = JSON.parse(JSON.stringify(finding))
+    assert.deepEqual(plain, finding.toJSON())
+    assert.deepEqual(Object.keys(plain), ['checkId', 'title', 'severity', 'status', 'message', 'resource', 'remediation', 'compliance'])
     assert.equal(finding.checkId, row.check_id)
     assert.equal(finding.title, row.title)
     assert.equal(finding.status, row.status)
     assert.equal(finding.severity, row.severity)
     assert.equal(finding.message, row.message)
-    assert.deepEqual({ ...finding.resource, zone: finding.resource.zone ?? null }, { zone: null, ...row.resource })
+    assert.deepEqual(finding.resource, { zone: null, ...row.resource })
     assert.deepEqual(finding.remediation, { text: '', terraform: '', api: '', ...row.remediation })
     assert.deepEqual(finding.compliance, row.compliance)
   })
+})
+
+test('failures() holds the FAIL findings in order, with their details', () => {
+  const report = cfcp.check(cfcp.Snapshot.demo())
+  const fromAll = report.findings.filter((f) => f.status === 'FAIL').map((f) => JSON.stringify(f))
+  assert.deepEqual(report.failures().map((f) => JSON.stringify(f)), fromAll)
+  const first = report.failures()[0]
+  assert.match(inspect(first), new RegExp(`^Finding \\{[\\s\\S]*checkId: '${first.checkId}'`))
 })
 
 test('report renderings', () => {

@@ -18,7 +18,7 @@ const targetEnv = process.env.CARGO_TARGET_DIR
 export const TARGET = targetEnv ? (isAbsolute(targetEnv) ? targetEnv : join(ROOT, targetEnv)) : join(ROOT, 'target')
 
 /** The binding, loaded the way a user's `require('cfcp')` loads it. */
-export const cfcp = createRequire(import.meta.url)('../index.js')
+export const cfcp = createRequire(import.meta.url)('../cfcp.js')
 
 export function demoJson() {
   return JSON.parse(readFileSync(DEMO, 'utf8'))

@@ -6,7 +6,7 @@
 
 import { createRequire } from 'node:module'
 
-const cfcp = createRequire(import.meta.url)('../index.js')
+const cfcp = createRequire(import.meta.url)('../cfcp.js')
 
 const [path, roundsArg] = process.argv.slice(2)
 const rounds = Number(roundsArg ?? 3)

@@ -1,4 +1,5 @@
-//! `Report`: a check run's result. Findings are plain JS objects, made when asked for.
+//! `Report`: a check run's result. Findings are plain JS objects, made when asked for (by
+//! `cfcp.js`, from the columns of `columns.rs`).
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
+use crate::columns::{columns, detail, FindingColumns, FindingDetail};
 use crate::snapshot::json_of;
 
 /// The result of `check`.
@@ -24,65 +26,6 @@ pub struct Summary {
     pub muted: u32,
     pub unknown: u32,
     pub compliance_rate: f64,
-}
-
-/// The resource a finding is about.
-#[napi(object)]
-pub struct FindingResource {
-    /// `zone`, `dns_record`, `tunnel`, ...
-    #[napi(js_name = "type")]
-    pub kind: String,
-    pub id: String,
-    pub name: String,
-    pub zone: Option<String>,
-}
-
-/// How to fix a finding.
-#[napi(object)]
-pub struct Remediation {
-    pub text: String,
-    /// A Terraform snippet (empty when there is none).
-    pub terraform: String,
-    /// The API call that fixes it (empty when there is none).
-    pub api: String,
-}
-
-/// One result of one check on one resource.
-#[napi(object)]
-pub struct Finding {
-    pub check_id: String,
-    pub title: String,
-    /// `critical`, `high`, `medium`, `low` or `info`.
-    pub severity: String,
-    /// `PASS`, `FAIL`, `MUTED` or `UNKNOWN`.
-    pub status: String,
-    pub message: String,
-    pub resource: FindingResource,
-    pub remediation: Remediation,
-    /// Compliance references (`PCI-DSS-4.0.1:4.2.1`).
-    pub compliance: Vec<String>,
-}
-
-fn finding_of(f: &cfcp::invariants::Finding) -> Finding {
-    Finding {
-        check_id: f.check_id.to_string(),
-        title: f.title.to_string(),
-        severity: f.severity.as_str().to_owned(),
-        status: f.status.as_str().to_owned(),
-        message: f.message.to_string(),
-        resource: FindingResource {
-            kind: f.resource.kind.to_string(),
-            id: f.resource.id.to_string(),
-            name: f.resource.name.to_string(),
-            zone: f.resource.zone.as_deref().map(str::to_owned),
-        },
-        remediation: Remediation {
-            text: f.remediation.text.to_string(),
-            terraform: f.remediation.terraform.to_string(),
-            api: f.remediation.api.to_string(),
-        },
-        compliance: f.compliance.iter().map(|c| c.to_string()).collect(),
-    }
 }
 
 fn count(n: usize) -> u32 {
@@ -120,21 +63,22 @@ impl Report {
         }
     }
 
-    /// Every finding, in engine order (a new array on each access).
-    #[napi(getter)]
-    pub fn findings(&self) -> Vec<Finding> {
-        self.inner.findings.iter().map(finding_of).collect()
+    /// The findings (or only the FAIL ones) as columns; `cfcp.js` wraps each row in a `Finding`
+    /// for `report.findings` and `report.failures()`.
+    #[napi(js_name = "_findingColumns", skip_typescript)]
+    pub fn finding_columns(&self, only_failures: bool) -> FindingColumns {
+        columns(&self.inner.findings, only_failures)
     }
 
-    /// The FAIL findings.
-    #[napi]
-    pub fn failures(&self) -> Vec<Finding> {
-        self.inner
-            .findings
-            .iter()
-            .filter(|f| f.status == cfcp::invariants::Status::Fail)
-            .map(finding_of)
-            .collect()
+    /// The message, resource, remediation and references of finding `index`.
+    #[napi(js_name = "_findingDetail", skip_typescript)]
+    pub fn finding_detail(&self, env: Env, index: u32) -> Result<FindingDetail> {
+        match self.inner.findings.get(index as usize) {
+            Some(f) => Ok(detail(f)),
+            None => {
+                Err(crate::errors::Failure::plain(format!("no finding {index}")).into_napi(&env))
+            }
+        }
     }
 
     /// The number of findings.

@@ -17,7 +17,7 @@ function loadBinding() {
   try {
     return require('cfcp')
   } catch {
-    return require('../../bindings-node/index.js')
+    return require('../../bindings-node/cfcp.js')
   }
 }
 

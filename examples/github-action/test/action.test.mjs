@@ -14,7 +14,7 @@ import { escapeData, escapeProperty, input, threshold } from '../index.mjs'
 const ACTION = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const ROOT = resolve(ACTION, '..', '..')
 const SNAPSHOT = 'examples/snapshots/demo.json'
-const cfcp = (await import('node:module')).createRequire(import.meta.url)('../../../bindings-node/index.js')
+const cfcp = (await import('node:module')).createRequire(import.meta.url)('../../../bindings-node/cfcp.js')
 
 /** Parses the runner's output file: `name=value` lines and `name<<DELIM` ... `DELIM` blocks. */
 function parseOutputs(text) {
