@@ -13,6 +13,7 @@
 //!
 //! Dependency-free on purpose: it must build in seconds on a fresh clone.
 
+mod node;
 mod python;
 
 use std::path::{Path, PathBuf};
@@ -85,15 +86,6 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
         args: vec!["test", "--workspace"],
         dir: root.to_owned(),
     });
-    // Front ends that arrive with later issues join here when their directories exist.
-    if root.join("bindings-node").is_dir() {
-        steps.push(Step {
-            name: "node tests",
-            program: "npm",
-            args: vec!["test", "--silent"],
-            dir: root.join("bindings-node"),
-        });
-    }
 
     let started = Instant::now();
     for step in &steps {
@@ -101,10 +93,11 @@ fn test(root: &Path, args: &[String]) -> Result<(), String> {
     }
     mcp_python(root, false)?;
     python::test(root)?;
-    // The cargo steps, then the MCP end-to-end suite and the Python bindings' suite.
+    node::test(root)?;
+    // The cargo steps, then the MCP end-to-end suite, the Python and the Node bindings' suites.
     eprintln!(
         "xtask test: all {} steps passed in {:.0?}",
-        steps.len() + 2,
+        steps.len() + 3,
         started.elapsed()
     );
     Ok(())
@@ -299,7 +292,8 @@ const BENCHES: &[(&str, &str)] = &[
 fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let name = args.first().map(String::as_str).unwrap_or_default();
     if name == "bindings" {
-        return python::bench(root, &args[1..]);
+        let python = python::bench(root, &args[1..]);
+        return python.and(node::bench(root, &args[1..]));
     }
     let Some((bench, package)) = BENCHES.iter().find(|(b, _)| *b == name) else {
         let names: Vec<&str> = BENCHES.iter().map(|(b, _)| *b).collect();
