@@ -11,10 +11,11 @@ injected record back quarantined, see a mass delete blocked; then `cfcp log veri
 With `--inspector PATH` (the MCP Inspector's launcher, installed by xtask), the same server is
 also driven by the Inspector's CLI mode: tools/list and calls over stdio and streamable HTTP.
 
-With `--fake PATH` (the fake Cloudflare API's binary), the live backend too: an allowed DNS
-create is planned, confirmed and lands; a WAF rule disable (route approve) is approved by the
-client's user through MCP elicitation and lands; a client that cannot ask gets "waiting for
-approval", and a declined prompt leaves the rule as it was.
+With `--fake PATH` (the fake Cloudflare API's binary), the live backend too: every tool answers;
+an allowed DNS create is planned, confirmed and lands; a WAF rule disable (route approve) is
+approved by the client's user through MCP elicitation and lands; a client that cannot ask gets
+"waiting for approval" and the plan lands only after `cfcp approve`; a declined prompt leaves the
+rule as it was; with `--inspector`, the Inspector plans and confirms a create against it too.
 """
 
 import argparse
@@ -317,6 +318,19 @@ async def run_live(args, work, checks):
         state = {}
 
         async def approved_flow(session):
+            listed = await session.list_tools()
+            checks.check("live: tools/list has 12 tools", len(listed.tools) == EXPECTED_TOOLS)
+            # Every tool answers against the live account (a change only plans: no confirm).
+            demo = json.loads(Path(args.snapshot).read_text())
+            account = demo["accounts"][0]["account"]["id"]
+            called = set()
+            for tool, arguments, _ in calls(LIVE_ZONE, account):
+                result = await session.call_tool(tool, arguments)
+                if not result.is_error and isinstance(result.structured_content, dict):
+                    called.add(tool)
+                else:
+                    checks.check(f"live: {tool} {arguments.get('action', '')} succeeds", False, text_of(result))
+            checks.check("live: all 12 tools answer", len(called) == EXPECTED_TOOLS, sorted(called))
             create = {"action": "create", "zone": LIVE_ZONE,
                       "record": {"type": "A", "name": f"e2e-live.{LIVE_ZONE}", "content": "192.0.2.44",
                                  "proxied": True}}
@@ -344,8 +358,9 @@ async def run_live(args, work, checks):
             checks.check("live: approved through elicitation, the plan runs", not done.is_error, text_of(done))
 
         await live_session(args, work, base_url, log, human, approved_flow)
-        # create: plan + confirm; two lists; disable: plan + confirm, and the confirm again once approved.
-        verify_log(args.cfcp, log, checks, "live", expected=7)
+        # The 15 calls of every tool, create: plan + confirm, two lists, disable: plan + confirm,
+        # and the confirm again once approved.
+        verify_log(args.cfcp, log, checks, "live", expected=len(calls("", "")) + 7)
         approvals = [json.loads(l) for l in log.read_text().splitlines() if '"kind":"approval"' in l]
         # The human's approval (with what they approved), then its use when the plan ran.
         checks.check("live: the approval is in the audit trail, by the client's user",
@@ -357,11 +372,27 @@ async def run_live(args, work, checks):
             # Enabling is allowed; disabling again needs a human this client cannot ask.
             await plan_and_confirm(session, "waf_rule_configure", enable)
             disable = {"action": "disable", "zone": LIVE_ZONE, "rule": {"id": state.get("rule", "")}}
-            _, waiting = await plan_and_confirm(session, "waf_rule_configure", disable)
+            plan, waiting = await plan_and_confirm(session, "waf_rule_configure", disable)
             checks.check("live: a client that cannot ask gets 'waiting for approval'",
                          waiting.is_error and "cfcp approve" in text_of(waiting), text_of(waiting))
+            # A human approves out of band; the same confirm then lands.
+            approved = subprocess.run([args.cfcp, "approve", plan.get("plan_id", ""), "--yes", "--plans-dir",
+                                       str(work / "plans")], capture_output=True, text=True, timeout=60)
+            checks.check("live: cfcp approve records the approval", approved.returncode == 0,
+                         approved.stdout + approved.stderr)
+            done = await session.call_tool("waf_rule_configure", dict(disable, confirm=plan.get("plan_id", "")))
+            checks.check("live: after cfcp approve the downgrade lands", not done.is_error, text_of(done))
+            waf = await session.call_tool("waf_rule_configure", {"action": "list", "zone": LIVE_ZONE})
+            off = [r for r in (waf.structured_content or {}).get("rules", []) if r.get("id") == state.get("rule")]
+            checks.check("live: the rule is off in the account", bool(off) and off[0].get("enabled") is False, off)
+            enable = {"action": "enable", "zone": LIVE_ZONE, "rule": {"id": state.get("rule", "")}}
+            await plan_and_confirm(session, "waf_rule_configure", enable)
 
-        await live_session(args, work, base_url, work / "live-audit-2.jsonl", None, cannot_ask)
+        log2 = work / "live-audit-2.jsonl"
+        await live_session(args, work, base_url, log2, None, cannot_ask)
+        # enable (plan + confirm), disable (plan + confirm), the confirm after cfcp approve, a list,
+        # enable again (plan + confirm).
+        verify_log(args.cfcp, log2, checks, "live, out-of-band approval", expected=8)
 
         declining = Human(approve=None)
 
@@ -377,9 +408,35 @@ async def run_live(args, work, checks):
 
         await live_session(args, work, base_url, work / "live-audit-3.jsonl", declining, declined)
         checks.check("live: the declining user was asked", len(declining.asked) == 1, declining.asked)
+        if args.inspector:
+            run_inspector_live(args, work, base_url, checks)
     finally:
         fake.kill()
         fake.wait()
+
+
+def run_inspector_live(args, work, base_url, checks):
+    """The Inspector's CLI against the live backend: a create planned by one server process
+    and confirmed through the next (plans outlive the process), then listed."""
+    log = work / "inspector-live-audit.jsonl"
+    stdio = [args.inspector, "--cli", "-e", "CLOUDFLARE_API_TOKEN=fake-token", "-e",
+             f"CLOUDFLARE_BASE_URL={base_url}", args.mcp, "--zones", LIVE_ZONE, "--scopes", LIVE_SCOPES,
+             "--audit-log", str(log), "--plans-dir", str(work / "inspector-plans")]
+    name = f"inspector.{LIVE_ZONE}"
+    record = json.dumps({"type": "A", "name": name, "content": "192.0.2.45", "proxied": True})
+    create = stdio + ["--method", "tools/call", "--tool-name", "dns_record_manage", "--tool-arg",
+                      "action=create", f"zone={LIVE_ZONE}", f"record={record}"]
+    planned = inspector_json(create, checks, "live create")
+    plan_id = (planned.get("structuredContent") or {}).get("plan_id", "")
+    checks.check("inspector live: a create plans with route allow",
+                 (planned.get("structuredContent") or {}).get("route") == "allow", planned)
+    done = inspector_json(create[:-1] + [f"record={record}", f"confirm={plan_id}"], checks, "live confirm")
+    checks.check("inspector live: confirming it runs it", done.get("isError") is not True
+                 and (done.get("structuredContent") or {}).get("summary", {}).get("complete") is True, done)
+    listed = inspector_json(stdio + ["--method", "tools/call", "--tool-name", "dns_record_manage", "--tool-arg",
+                                     "action=list", f"zone={LIVE_ZONE}", "limit=200"], checks, "live list")
+    names = [r.get("name") for r in (listed.get("structuredContent") or {}).get("records", [])]
+    checks.check("inspector live: the record is in the account", name in names, names)
 
 
 def main():
