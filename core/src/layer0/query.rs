@@ -1175,6 +1175,12 @@ fn fold(text: &str) -> Folded {
     let mut out = String::with_capacity(text.len());
     let mut origin = Vec::with_capacity(text.len() + 1);
     for (i, c) in text.char_indices() {
+        // Most text is ASCII: one byte in, one byte out, no homoglyph or case table to read.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+            origin.push(i);
+            continue;
+        }
         if matches!(
             c,
             '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{00ad}'

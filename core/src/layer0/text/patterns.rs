@@ -127,9 +127,15 @@ pub(crate) fn has_any_word(text: &str, words: &[&str]) -> bool {
 pub(crate) fn excerpt(text: &str) -> String {
     const MAX: usize = 80;
     let mut out = String::new();
+    let mut chars = 0;
     for (k, piece) in text.split([' ', '\n']).enumerate() {
+        // Past MAX characters the rest is cut anyway: a long match costs no more than a short one.
+        if chars > MAX {
+            break;
+        }
         if k > 0 {
             out.push(' ');
+            chars += 1;
         }
         let token_like = piece
             .split(|c: char| {
@@ -140,9 +146,11 @@ pub(crate) fn excerpt(text: &str) -> String {
                     && run.bytes().any(|b| b.is_ascii_digit())
                     && run.bytes().any(|b| b.is_ascii_alphabetic())
             });
-        out.push_str(if token_like { "[…]" } else { piece });
+        let shown = if token_like { "[…]" } else { piece };
+        out.push_str(shown);
+        chars += shown.chars().count();
     }
-    if out.chars().count() > MAX {
+    if chars > MAX {
         out = out.chars().take(MAX).collect();
         out.push('…');
     }
