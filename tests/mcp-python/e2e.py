@@ -310,8 +310,10 @@ async def plan_and_confirm(session, tool, arguments):
     return plan, confirmed
 
 
-async def run_live(args, work, checks):
-    fake, base_url = start_fake(args.fake, args.snapshot)
+async def run_live(args, work, seeded, seeded_zone, checks):
+    # The fake account holds the snapshot with the injected TXT record (in its first zone).
+    checks.check("live: the injected record is in the live zone", seeded_zone == LIVE_ZONE, seeded_zone)
+    fake, base_url = start_fake(args.fake, str(seeded))
     try:
         log = work / "live-audit.jsonl"
         human = Human(approve=True)
@@ -331,6 +333,18 @@ async def run_live(args, work, checks):
                 else:
                     checks.check(f"live: {tool} {arguments.get('action', '')} succeeds", False, text_of(result))
             checks.check("live: all 12 tools answer", len(called) == EXPECTED_TOOLS, sorted(called))
+            injected = await session.call_tool("dns_record_manage", {"action": "get", "zone": LIVE_ZONE,
+                                                                     "record": {"id": "txt-injected"}})
+            quarantined = (injected.structured_content or {}).get("quarantined") or []
+            checks.check("live: the injected TXT comes back quarantined",
+                         not injected.is_error and bool(quarantined)
+                         and "prompt_injection" in quarantined[0].get("flags", [])
+                         and INJECTION not in json.dumps(injected.structured_content) + text_of(injected),
+                         text_of(injected))
+            blocked = await session.call_tool("dns_record_manage", {"action": "delete", "zone": LIVE_ZONE,
+                                                                    "record": {"type": "*", "name": "*"}})
+            checks.check("live: a mass delete is blocked", blocked.is_error and "blocked by Layer0" in text_of(blocked),
+                         text_of(blocked))
             create = {"action": "create", "zone": LIVE_ZONE,
                       "record": {"type": "A", "name": f"e2e-live.{LIVE_ZONE}", "content": "192.0.2.44",
                                  "proxied": True}}
@@ -358,9 +372,9 @@ async def run_live(args, work, checks):
             checks.check("live: approved through elicitation, the plan runs", not done.is_error, text_of(done))
 
         await live_session(args, work, base_url, log, human, approved_flow)
-        # The 15 calls of every tool, create: plan + confirm, two lists, disable: plan + confirm,
-        # and the confirm again once approved.
-        verify_log(args.cfcp, log, checks, "live", expected=len(calls("", "")) + 7)
+        # The 15 calls of every tool, the injected get, the mass delete, create: plan + confirm,
+        # two lists, disable: plan + confirm, and the confirm again once approved.
+        verify_log(args.cfcp, log, checks, "live", expected=len(calls("", "")) + 9)
         approvals = [json.loads(l) for l in log.read_text().splitlines() if '"kind":"approval"' in l]
         # The human's approval (with what they approved), then its use when the plan ran.
         checks.check("live: the approval is in the audit trail, by the client's user",
@@ -462,7 +476,7 @@ def main():
         if args.inspector:
             run_inspector(args, work, snapshot, zone, checks)
         if args.fake:
-            asyncio.run(run_live(args, work, checks))
+            asyncio.run(run_live(args, work, snapshot, zone, checks))
     print(f"mcp-python e2e ({time.time() - started:.1f} s)")
     print(f"e2e: {checks.passed} passed, {len(checks.failed)} failed")
     for failure in checks.failed:
