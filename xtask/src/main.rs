@@ -13,6 +13,7 @@
 //!
 //! Dependency-free on purpose: it must build in seconds on a fresh clone.
 
+mod bench_bindings;
 mod node;
 mod python;
 

@@ -92,17 +92,7 @@ fn run(what: &str, command: &mut Command) -> Result<(), String> {
 /// best of N rounds; fails when the binding adds 20 % or more (conversion of the findings to JS
 /// objects included).
 pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
-    let flag = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
-    let size = flag("--size", "100x1000");
-    let rounds: usize = flag("--rounds", "3")
-        .parse()
-        .map_err(|_| "--rounds takes a number".to_owned())?;
+    let (size, rounds) = crate::bench_bindings::options(args)?;
     let dir = prepare(root)?;
     run(
         "build the extension",
@@ -110,88 +100,14 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
             .current_dir(&dir)
             .arg(dir.join("scripts").join("ensure-built.mjs")),
     )?;
-    let snapshot = target_dir(root).join(format!("bench-bindings-{size}.json"));
-    let shown = snapshot.display().to_string();
-    let check_bench = |extra: &[&str]| {
-        let mut command = Command::new("cargo");
-        command
-            .current_dir(root)
-            .args([
-                "bench",
-                "-q",
-                "-p",
-                "fake-cloudflare",
-                "--bench",
-                "check",
-                "--",
-            ])
-            .args(extra);
-        command
-    };
-    if !snapshot.exists() {
-        run(
-            "write the snapshot",
-            &mut check_bench(&["--write", &size, &shown]),
-        )?;
-    }
-    let mut rust = (f64::INFINITY, f64::INFINITY);
-    for _ in 0..rounds {
-        let fields = numbers(&mut check_bench(&["--child", &shown]), "the Rust check")?;
-        rust = (rust.0.min(fields[0]), rust.1.min(fields[1]));
-    }
-    let node = numbers(
+    let (snapshot, rust) =
+        crate::bench_bindings::rust_side(root, &target_dir(root), &size, rounds)?;
+    let node = crate::bench_bindings::numbers(
         Command::new("node")
             .arg(dir.join("bench").join("bench_check.mjs"))
             .arg(&snapshot)
             .arg(rounds.to_string()),
         "the Node check",
     )?;
-    let rust_total = rust.0 + rust.1;
-    let node_total = node[0] + node[1] + node[2];
-    let overhead = (node_total / rust_total - 1.0) * 100.0;
-    println!(
-        "bench bindings (node): check on a {size} snapshot ({} findings), best of {rounds}",
-        node[3]
-    );
-    println!(
-        "{:<10} {:>9} {:>9} {:>11} {:>9}",
-        "", "load s", "check s", "convert s", "total s"
-    );
-    println!(
-        "{:<10} {:>9.3} {:>9.3} {:>11} {:>9.3}",
-        "rust", rust.0, rust.1, "-", rust_total
-    );
-    println!(
-        "{:<10} {:>9.3} {:>9.3} {:>11.3} {:>9.3}",
-        "node", node[0], node[1], node[2], node_total
-    );
-    println!("node overhead: {overhead:+.1} % (limit +20 %)");
-    if overhead >= 20.0 {
-        return Err(format!(
-            "the Node binding adds {overhead:.1} % over Rust (limit 20 %)"
-        ));
-    }
-    Ok(())
-}
-
-/// The whitespace-separated numbers of a command's last stdout line.
-fn numbers(command: &mut Command, what: &str) -> Result<Vec<f64>, String> {
-    let out = command
-        .output()
-        .map_err(|e| format!("{what}: could not start: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{what} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().last().unwrap_or_default();
-    line.split_whitespace()
-        .map(|n| {
-            n.parse::<f64>()
-                .map_err(|_| format!("{what}: unexpected output {line:?}"))
-        })
-        .collect()
+    crate::bench_bindings::verdict("node", &size, rounds, rust, &node)
 }
