@@ -15,6 +15,7 @@
 pub mod api;
 pub mod audit;
 pub mod compliance;
+pub mod drift;
 pub mod error;
 pub mod intel;
 pub mod invariants;

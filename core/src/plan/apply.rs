@@ -153,6 +153,42 @@ pub fn apply_to_snapshot(
                     rs.rules[at] = merged(&rs.rules[at], &changes)?;
                 }
             }
+            Effect::PatchSetting { setting_id } => {
+                let value = changes.get("value").cloned().unwrap_or(Value::Null);
+                match z.settings.iter_mut().find(|s| s.id == *setting_id) {
+                    Some(setting) => setting.value = value,
+                    None => {
+                        let mut body = Map::new();
+                        body.insert("id".into(), Value::String(setting_id.clone()));
+                        body.insert("value".into(), value);
+                        z.settings.push(decode(body)?);
+                    }
+                }
+            }
+            Effect::PatchDnssec => {
+                let mut dnssec = z
+                    .dnssec
+                    .as_ref()
+                    .map(|d| serde_json::to_value(d).unwrap_or(Value::Null))
+                    .and_then(|v| v.as_object().cloned())
+                    .unwrap_or_default();
+                dnssec.extend(changes);
+                z.dnssec = Some(decode(dnssec)?);
+            }
+            Effect::PutBotManagement => z.bot_management = Some(decode(changes)?),
+            Effect::PutTunnelConfig { tunnel_id } => {
+                let config = changes.get("config").cloned().unwrap_or(Value::Null);
+                let tunnel = after
+                    .accounts
+                    .iter_mut()
+                    .flat_map(|a| a.tunnels.iter_mut())
+                    .find(|t| t.tunnel.id == *tunnel_id)
+                    .ok_or_else(|| bad(format!("no tunnel {tunnel_id:?} in the snapshot")))?;
+                let mut body = Map::new();
+                body.insert("tunnel_id".into(), Value::String(tunnel_id.clone()));
+                body.insert("config".into(), config);
+                tunnel.configuration = Some(decode(body)?);
+            }
         }
     }
     Ok(after)

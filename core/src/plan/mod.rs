@@ -99,6 +99,20 @@ pub enum Effect {
         /// The rule.
         rule_id: String,
     },
+    /// Zone setting `setting_id` set to the body's `value` (drift reverts).
+    PatchSetting {
+        /// The setting (`ssl`, `min_tls_version`, ...).
+        setting_id: String,
+    },
+    /// The zone's DNSSEC status set to the body's `status` (drift reverts).
+    PatchDnssec,
+    /// The zone's bot management replaced by the body (drift reverts).
+    PutBotManagement,
+    /// Tunnel `tunnel_id`'s configuration replaced by the body's `config` (drift reverts).
+    PutTunnelConfig {
+        /// The tunnel.
+        tunnel_id: String,
+    },
 }
 
 /// One API request of a plan, exactly as it will be sent.
