@@ -34,12 +34,16 @@ enum Command {
     Check(commands::check::Args),
     /// Per control of a compliance framework: status, evidence, and what the snapshot cannot show.
     Compliance(commands::compliance::Args),
+    /// Where the account differs from its desired state (Terraform state or plan, or a snapshot).
+    Drift(commands::drift::Args),
     /// Layer0: classify and route agent requests, score the classifier, read shadow reports.
     #[command(subcommand)]
     Layer0(commands::layer0::Command),
     /// The audit trail: verify a log's hash chain and signed checkpoints.
     #[command(subcommand)]
     Log(commands::log::Command),
+    /// Revert drift: plan (default) or apply the operations that restore the desired state.
+    Remediate(commands::remediate::Args),
     /// Take a snapshot of the account(s) the token can see.
     Snapshot(commands::snapshot::Args),
     /// Show who the token is, what it can read and change, and which cfcp modes it suffices for.
@@ -57,8 +61,10 @@ fn main() {
         Command::Approve(args) => commands::approve::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Compliance(args) => commands::compliance::run(args),
+        Command::Drift(args) => commands::drift::run(args),
         Command::Layer0(command) => commands::layer0::run(command),
         Command::Log(command) => commands::log::run(command),
+        Command::Remediate(args) => commands::remediate::run(args),
         Command::Snapshot(args) => commands::snapshot::run(args),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),

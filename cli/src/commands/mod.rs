@@ -3,8 +3,10 @@
 pub mod approve;
 pub mod check;
 pub mod compliance;
+pub mod drift;
 pub mod layer0;
 pub mod log;
+pub mod remediate;
 pub mod snapshot;
 pub mod validate;
 pub mod verify_token;

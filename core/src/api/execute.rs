@@ -91,7 +91,7 @@ impl Client {
                 report.not_attempted.push(operation.clone());
                 continue;
             }
-            match self.send_operation(operation).await {
+            match self.execute_operation(operation).await {
                 Ok(result) => report.applied.push(Applied {
                     operation: operation.clone(),
                     result,
@@ -108,7 +108,9 @@ impl Client {
         report
     }
 
-    async fn send_operation(&self, operation: &Operation) -> crate::Result<Value> {
+    /// Sends one planned operation and returns the API's `result` (`null` when it has none).
+    /// Callers that audit each step before and after (drift remediation) use this directly.
+    pub async fn execute_operation(&self, operation: &Operation) -> crate::Result<Value> {
         let method = method(&operation.method).ok_or_else(|| crate::Error::Config {
             message: format!(
                 "plan operation {} {}: not a method plans use",

@@ -1,0 +1,141 @@
+//! `cfcp drift`: where the account differs from its desired state (a Terraform state or plan, or
+//! a snapshot), with each difference's risk. Exit 0 no drift, 1 drift, 2 bad input.
+
+use std::path::{Path, PathBuf};
+
+use cfcp::drift::{self, Drift};
+use cfcp::snapshot::Snapshot;
+
+use crate::error::CliError;
+use crate::Outcome;
+
+/// Output formats of `cfcp drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For a terminal, riskiest first.
+    Text,
+    /// The `cfcp.drift/v1` JSON contract.
+    Json,
+    /// A table for merge-request comments.
+    Markdown,
+}
+
+/// Where the desired and the live state come from: shared by `drift` and `remediate`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Sides {
+    /// The desired state: a Terraform state (format 4), `terraform show -json` of a state or a
+    /// plan, or a cfcp snapshot.
+    #[arg(long, value_name = "STATE_OR_PLAN_JSON")]
+    pub desired: PathBuf,
+    /// The live state as a snapshot file. Without it (or with --live) the account is read through
+    /// the API (needs CLOUDFLARE_API_TOKEN), limited to the zones the desired state describes.
+    #[arg(value_name = "SNAPSHOT", conflicts_with = "live")]
+    pub snapshot: Option<PathBuf>,
+    /// Read the live account through the API.
+    #[arg(long)]
+    pub live: bool,
+}
+
+/// Arguments of `cfcp drift`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    sides: Sides,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report here (atomically) instead of to standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Reads the desired state: a snapshot, or whatever Terraform wrote.
+pub(crate) fn load_desired(path: &Path) -> Result<Snapshot, CliError> {
+    let bytes = crate::env::read_input(path)?;
+    let is_snapshot = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned))
+        .is_some_and(|f| f.starts_with("cfcp.snapshot/"));
+    if is_snapshot {
+        return Ok(Snapshot::from_json_slice(&bytes)?);
+    }
+    Err(CliError::Core(cfcp::Error::UnsupportedFormat {
+        found: format!("{}: not a cfcp snapshot", path.display()),
+        supported: cfcp::snapshot::FORMAT_V1.to_owned(),
+    }))
+}
+
+/// The live side: a file, or the API limited to the desired state's zones.
+pub(crate) fn load_live(
+    sides: &Sides,
+    desired: &Snapshot,
+) -> Result<(Snapshot, Option<cfcp::api::Client>), CliError> {
+    if let Some(path) = &sides.snapshot {
+        let snapshot = Snapshot::from_json_slice(&crate::env::read_input(path)?)?;
+        return Ok((snapshot, None));
+    }
+    let client = crate::env::client_builder()?.build()?;
+    let snapshot = read_live(&client, desired)?;
+    Ok((snapshot, Some(client)))
+}
+
+/// Snapshots the zones and accounts the desired state describes.
+pub(crate) fn read_live(
+    client: &cfcp::api::Client,
+    desired: &Snapshot,
+) -> Result<Snapshot, CliError> {
+    let scope = cfcp::api::SnapshotScope {
+        zones: Vec::new(),
+        accounts: desired
+            .accounts
+            .iter()
+            .map(|a| a.account.id.clone())
+            .collect(),
+    };
+    let runtime = crate::env::runtime()?;
+    let mut live =
+        runtime.block_on(client.snapshot(&scope, crate::env::now(), &cfcp::api::NoProgress))?;
+    // Terraform may know a zone only by id: keep the zones it describes, by id or name.
+    let wanted = |z: &cfcp::snapshot::ZoneSnapshot| {
+        desired
+            .zones
+            .iter()
+            .any(|d| d.zone.id == z.zone.id || d.zone.name.eq_ignore_ascii_case(&z.zone.name))
+    };
+    if !desired.zones.is_empty() {
+        live.zones.retain(wanted);
+    }
+    Ok(live)
+}
+
+/// Runs `cfcp drift`.
+pub fn run(args: Args) -> Outcome {
+    let desired = load_desired(&args.sides.desired)?;
+    let (live, _) = load_live(&args.sides, &desired)?;
+    let drift = compute(&desired, &live);
+    let text = render(&drift, args.format);
+    match &args.output {
+        Some(path) => crate::output::write_atomic(path, text.as_bytes())?,
+        None => crate::output::write_stdout(text.as_bytes())?,
+    }
+    Ok(i32::from(!drift.is_empty()))
+}
+
+/// Diff and risk.
+pub(crate) fn compute(desired: &Snapshot, live: &Snapshot) -> Drift {
+    let mut drift = drift::diff(desired, live);
+    drift::assess(&mut drift, desired, live);
+    drift
+}
+
+fn render(drift: &Drift, format: Format) -> String {
+    match format {
+        Format::Text => drift::render::text(drift),
+        Format::Markdown => drift::render::markdown(drift),
+        Format::Json => {
+            let mut text = serde_json::to_string_pretty(drift).unwrap_or_default();
+            text.push('\n');
+            text
+        }
+    }
+}
