@@ -285,6 +285,7 @@ fn mcp_python(root: &Path, build: bool) -> Result<(), String> {
 const BENCHES: &[(&str, &str)] = &[
     ("snapshot", "fake-cloudflare"),
     ("check", "fake-cloudflare"),
+    ("drift", "fake-cloudflare"),
     ("rules", "bench-rules"),
     ("layer0", "cfcp"),
     ("mcp", "cfcp-mcp"),

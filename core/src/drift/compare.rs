@@ -440,10 +440,13 @@ fn record_attributes(d: &DnsRecord, l: &DnsRecord, zone: &str) -> Vec<AttributeD
             json!(l.record_type.as_str()),
         ));
     }
-    if normalise::record_name(&d.name, zone) != normalise::record_name(&l.name, zone) {
+    // Identical text needs no normalising: the common case, kept free of allocations.
+    if d.name != l.name
+        && normalise::record_name(&d.name, zone) != normalise::record_name(&l.name, zone)
+    {
         diffs.push(attr("name", json!(d.name), json!(l.name)));
     }
-    if let Some(content) = d.content.get() {
+    if let Some(content) = d.content.get().filter(|c| l.content.get() != Some(*c)) {
         let kind = d.record_type.as_str();
         let want = normalise::record_content(kind, content, zone);
         let have = normalise::record_content(kind, l.content.as_deref().unwrap_or(""), zone);
@@ -470,7 +473,7 @@ fn record_attributes(d: &DnsRecord, l: &DnsRecord, zone: &str) -> Vec<AttributeD
             diffs.push(attr("priority", json!(priority), to_value(&l.priority)));
         }
     }
-    if let Some(data) = d.data.get() {
+    if let Some(data) = d.data.get().filter(|_| d.data != l.data) {
         let want = data.to_value();
         let have = l
             .data
@@ -482,7 +485,7 @@ fn record_attributes(d: &DnsRecord, l: &DnsRecord, zone: &str) -> Vec<AttributeD
         }
     }
     optional_text("comment", &d.comment, &l.comment, &mut diffs);
-    if !d.tags.is_absent() {
+    if !d.tags.is_absent() && d.tags != l.tags {
         let sorted = |t: &Field<Vec<String>>| {
             let mut v = t.get().cloned().unwrap_or_default();
             v.sort();
