@@ -36,6 +36,8 @@ enum Command {
     Compliance(commands::compliance::Args),
     /// Where the account differs from its desired state (Terraform state or plan, or a snapshot).
     Drift(commands::drift::Args),
+    /// Write an account (or zones) as Terraform code (provider v5) with import blocks.
+    ExportTerraform(commands::export_terraform::Args),
     /// Layer0: classify and route agent requests, score the classifier, read shadow reports.
     #[command(subcommand)]
     Layer0(commands::layer0::Command),
@@ -62,6 +64,7 @@ fn main() {
         Command::Check(args) => commands::check::run(args),
         Command::Compliance(args) => commands::compliance::run(args),
         Command::Drift(args) => commands::drift::run(args),
+        Command::ExportTerraform(args) => commands::export_terraform::run(args),
         Command::Layer0(command) => commands::layer0::run(command),
         Command::Log(command) => commands::log::run(command),
         Command::Remediate(args) => commands::remediate::run(args),

@@ -408,3 +408,75 @@ fn remediate_refuses_beyond_the_delete_threshold_before_sending_anything() {
     );
     assert!(fake.requests().iter().all(|r| r.method == "GET"));
 }
+
+fn cfcp_offline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cfcp"))
+        .current_dir(dir)
+        .env_remove("CLOUDFLARE_API_TOKEN")
+        .env_remove("CLOUDFLARE_EMAIL")
+        .env_remove("CLOUDFLARE_API_KEY")
+        .stdin(Stdio::null())
+        .args(args)
+        .output()
+        .expect("cfcp runs")
+}
+
+#[test]
+fn export_terraform_writes_every_resource_with_an_import_block() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("demo.json"), DEMO_SNAPSHOT_JSON).unwrap();
+    let out = cfcp_offline(dir.path(), &["export-terraform", "demo.json", "-o", "tf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let imports = std::fs::read_to_string(dir.path().join("tf/imports.tf")).unwrap();
+    let shop = std::fs::read_to_string(dir.path().join("tf/acme-shop.com.tf")).unwrap();
+    let resources: usize = std::fs::read_dir(dir.path().join("tf"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .map(|t| t.lines().filter(|l| l.starts_with("resource \"")).count())
+        .sum();
+    assert_eq!(imports.matches("import {").count(), resources);
+    assert!(
+        text(&out).contains(&format!(
+            "wrote {resources} resources ({resources} import blocks)"
+        )),
+        "{}",
+        text(&out)
+    );
+    assert!(shop.contains(
+        "resource \"cloudflare_ruleset\" \"acme_shop_com_http_request_firewall_custom\""
+    ));
+    assert!(imports.contains("id = \"zones/b7413d53f51c03ab509a501d0e86d7df/"));
+}
+
+#[test]
+fn remediate_adopt_writes_code_for_the_drift_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let desired = Snapshot::from_json_str(DEMO_SNAPSHOT_JSON).unwrap();
+    let mut live = desired.clone();
+    let mut extra = live.zones[0].dns_records[0].clone();
+    extra.id = cfcp::snapshot::Field::Value("made-in-dashboard".into());
+    extra.name = "dash.acme-shop.com".into();
+    live.zones[0].dns_records.push(extra);
+    std::fs::write(dir.path().join("desired.json"), desired.to_json_pretty()).unwrap();
+    std::fs::write(dir.path().join("live.json"), live.to_json_pretty()).unwrap();
+    let out = cfcp_offline(
+        dir.path(),
+        &[
+            "remediate",
+            "--desired",
+            "desired.json",
+            "live.json",
+            "--direction",
+            "adopt",
+            "-o",
+            "adopt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let imports = std::fs::read_to_string(dir.path().join("adopt/imports.tf")).unwrap();
+    assert_eq!(imports.matches("import {").count(), 1, "{imports}");
+    assert!(imports.contains("/made-in-dashboard\""));
+    let zone = std::fs::read_to_string(dir.path().join("adopt/acme-shop.com.tf")).unwrap();
+    assert!(zone.contains("name = \"dash.acme-shop.com\""), "{zone}");
+    assert_eq!(zone.matches("resource \"").count(), 1);
+}

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod compliance;
 pub mod drift;
 pub mod error;
+pub mod export;
 pub mod intel;
 pub mod invariants;
 pub mod layer0;

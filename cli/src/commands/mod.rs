@@ -4,6 +4,7 @@ pub mod approve;
 pub mod check;
 pub mod compliance;
 pub mod drift;
+pub mod export_terraform;
 pub mod layer0;
 pub mod log;
 pub mod remediate;

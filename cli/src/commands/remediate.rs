@@ -32,6 +32,9 @@ use crate::Outcome;
 pub enum Direction {
     /// Change the account back to the desired state.
     Revert,
+    /// Change the code: Terraform for what drifted (import blocks for what is new, `removed`
+    /// blocks for what is gone), written to --output.
+    Adopt,
 }
 
 /// Arguments of `cfcp remediate`.
@@ -67,6 +70,9 @@ pub struct Args {
     /// Print the plan and the result as JSON.
     #[arg(long)]
     json: bool,
+    /// With --direction adopt: the directory to write the Terraform code into.
+    #[arg(short, long, value_name = "DIR", required_if_eq("direction", "adopt"))]
+    output: Option<PathBuf>,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
@@ -85,6 +91,18 @@ pub fn run(args: Args) -> Outcome {
     }
     let (live, client) = crate::commands::drift::load_live(&args.sides, &desired)?;
     let drift = crate::commands::drift::compute(&desired, &live);
+    if args.direction == Direction::Adopt {
+        if args.apply {
+            eprintln!("error: --direction adopt writes code, it changes nothing: drop --apply");
+            return Ok(2);
+        }
+        let code = cfcp::export::adopt(&drift);
+        print!("{}", drift::render::text(&drift));
+        if let Some(dir) = &args.output {
+            crate::commands::export_terraform::write(&code, dir)?;
+        }
+        return Ok(i32::from(!drift.is_empty()));
+    }
     let options = RevertOptions {
         max_delete: args.max_delete,
         max_delete_percent: args.max_delete_percent,
