@@ -165,7 +165,7 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
             return Err(fail("blank line".into()));
         } else {
             let name_end = line
-                .find(|c: char| c == '{' || c == ' ')
+                .find(['{', ' '])
                 .ok_or_else(|| fail("sample without value".into()))?;
             let name = &line[..name_end];
             if !is_metric_name(name) {
