@@ -391,17 +391,28 @@ fn human(d: Duration) -> String {
 const MAX_HEAD: usize = 8 * 1024;
 /// A client that sends no full request head within this is dropped.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections served at once; more are closed unanswered, so that a flood of idle connections
+/// cannot pile up tasks (a scraper needs one).
+const MAX_CONNECTIONS: usize = 32;
 
 async fn serve_metrics(
     listener: TcpListener,
     state: Arc<Mutex<WatchState>>,
     mut stop: tokio::sync::watch::Receiver<Stop>,
 ) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    tokio::spawn(answer(stream, state.clone()));
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        continue;
+                    };
+                    let state = state.clone();
+                    tokio::spawn(async move {
+                        answer(stream, state).await;
+                        drop(slot);
+                    });
                 }
                 // Out of file descriptors and the like: do not spin.
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
