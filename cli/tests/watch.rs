@@ -539,3 +539,41 @@ fn bad_usage_exits_2() {
     }
     assert_eq!(fake.request_count(), 0, "nothing was sent");
 }
+
+#[test]
+fn a_slow_cycle_skips_ticks_and_sigterm_aborts_the_cycle_in_flight() {
+    // Every answer takes 600 ms, so a cycle (zones, then each zone's sections) outlasts the
+    // 1 s interval.
+    let fake = start(FakeConfig::new(demo()).with_faults(Faults {
+        latency: Duration::from_millis(600),
+        ..Faults::none()
+    }));
+    let watch = Watch::spawn(&fake, &["--interval", "1s", "--metrics", "127.0.0.1:0"]);
+    let addr = watch.metrics_addr();
+    watch.wait_line(Duration::from_secs(60), |l| {
+        l.starts_with("watch: cycle 1 ok")
+    });
+    let after_first = Instant::now();
+    let parsed = metrics(addr);
+    let took = parsed.value("cfcp_cycle_duration_seconds", &[]).unwrap();
+    assert!(took > 1.0, "{took}");
+    let skipped = parsed.value("cfcp_skipped_ticks_total", &[]).unwrap();
+    assert!(
+        skipped >= took.floor(),
+        "{skipped} ticks skipped in a {took} s cycle"
+    );
+    // The next cycle starts on the next tick (within 1 s) and runs for more than 1.2 s: 1.1 s
+    // after the first ended, the second is in flight, and /metrics still answers.
+    std::thread::sleep(Duration::from_millis(1100).saturating_sub(after_first.elapsed()));
+    assert_eq!(metrics(addr).value("cfcp_cycles_total", &[]), Some(1.0));
+    let signalled = Instant::now();
+    let (status, log) = watch.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        signalled.elapsed() < Duration::from_millis(1500),
+        "stopping took {:?}",
+        signalled.elapsed()
+    );
+    assert!(log.contains("watch: cycle 2 aborted"), "{log}");
+    assert!(!log.contains("watch: cycle 2 ok"), "{log}");
+}
