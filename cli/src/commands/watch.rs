@@ -16,8 +16,8 @@ use cfcp::invariants::{self, Config, Severity};
 use cfcp::report::Report;
 use cfcp::snapshot::Snapshot;
 use cfcp::watch::{
-    render_prometheus, AlertBatch, AlertPolicy, CycleInput, CycleResult, Schedule, WatchState,
-    PROMETHEUS_CONTENT_TYPE,
+    render_prometheus, AlertBatch, AlertPolicy, ApiUsage, CycleInput, CycleResult, Schedule,
+    WatchState, PROMETHEUS_CONTENT_TYPE,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -171,7 +171,8 @@ impl Watch {
         loop {
             number += 1;
             let started = Instant::now();
-            let requests_before = self.client.requests_sent();
+            let (requests_before, retries_before) =
+                (self.client.requests_sent(), self.client.retries());
             let now = crate::env::now();
             let outcome = tokio::select! {
                 outcome = self.take_and_check(now.clone()) => outcome,
@@ -181,24 +182,23 @@ impl Watch {
                 }
             };
             let duration = started.elapsed();
-            let api_requests = self.client.requests_sent().saturating_sub(requests_before);
-            let utilisation = Some(self.client.rate_limit_utilisation());
+            let api = ApiUsage {
+                requests: self.client.requests_sent().saturating_sub(requests_before),
+                retries: self.client.retries().saturating_sub(retries_before),
+                rate_limit_utilisation: Some(self.client.rate_limit_utilisation()),
+            };
             let (result, failing_at_threshold) = match &outcome {
                 Ok((snapshot, report)) => {
                     let mut input = CycleInput::new(snapshot, report, now.clone());
                     input.duration = duration;
-                    input.api_requests = api_requests;
-                    input.rate_limit_utilisation = utilisation;
+                    input.api = api;
                     let at_threshold = report
                         .failures()
                         .filter(|f| f.severity >= self.args.alert_on)
                         .count();
                     (CycleResult::checked(input), at_threshold)
                 }
-                Err(error) => (
-                    CycleResult::failed(error, now.clone(), duration, api_requests, utilisation),
-                    0,
-                ),
+                Err(error) => (CycleResult::failed(error, now.clone(), duration, api), 0),
             };
             drop(outcome);
             let (alerts, consecutive) = {
@@ -281,12 +281,13 @@ impl Watch {
                     passed as f64 * 100.0 / (passed + failed) as f64
                 };
                 eprintln!(
-                    "watch: cycle {number} ok in {took}: {} zone(s), {} FAIL ({at_threshold} at or above {}), compliance {compliance:.1}%, {} tunnel(s) unhealthy, {alerts} alert(s), {} request(s); next in {}",
+                    "watch: cycle {number} ok in {took}: {} zone(s), {} FAIL ({at_threshold} at or above {}), compliance {compliance:.1}%, {} tunnel(s) unhealthy, {alerts} alert(s), {} request(s) ({} retries); next in {}",
                     seen.zones.len(),
                     seen.failures(),
                     self.args.alert_on,
                     seen.tunnels.iter().filter(|t| !t.is_healthy() && !t.is_inactive()).count(),
-                    last.api_requests,
+                    last.api.requests,
+                    last.api.retries,
                     human(wait),
                 );
             }

@@ -228,6 +228,19 @@ pub enum CycleOutcome {
     Failed(CycleFailure),
 }
 
+/// What a cycle cost in API terms, as the client reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ApiUsage {
+    /// HTTP requests this cycle made, retries included ([`crate::api::Client::requests_sent`]
+    /// after minus before).
+    pub requests: u64,
+    /// Of those, retries ([`crate::api::Client::retries`] after minus before).
+    pub retries: u64,
+    /// The client's rate-limit utilisation at the end of the cycle (0–1), when known
+    /// ([`crate::api::Client::rate_limit_utilisation`]).
+    pub rate_limit_utilisation: Option<f64>,
+}
+
 /// What one cycle did and found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CycleResult {
@@ -235,10 +248,8 @@ pub struct CycleResult {
     pub now: Timestamp,
     /// How long it took.
     pub duration: Duration,
-    /// HTTP requests this cycle made (retries included).
-    pub api_requests: u64,
-    /// The client's rate-limit utilisation at the end of the cycle (0–1), when known.
-    pub rate_limit_utilisation: Option<f64>,
+    /// Requests, retries and rate-limit use.
+    pub api: ApiUsage,
     /// Checked or failed.
     pub outcome: CycleOutcome,
 }
@@ -254,10 +265,8 @@ pub struct CycleInput<'a> {
     pub now: Timestamp,
     /// How long it took.
     pub duration: Duration,
-    /// HTTP requests it made.
-    pub api_requests: u64,
-    /// The client's rate-limit utilisation (0–1), when known.
-    pub rate_limit_utilisation: Option<f64>,
+    /// Requests, retries and rate-limit use.
+    pub api: ApiUsage,
     /// Drift items against the desired state, when one is watched.
     pub drift_count: Option<usize>,
     /// Failed remediations, in words.
@@ -272,8 +281,7 @@ impl<'a> CycleInput<'a> {
             report,
             now,
             duration: Duration::ZERO,
-            api_requests: 0,
-            rate_limit_utilisation: None,
+            api: ApiUsage::default(),
             drift_count: None,
             remediation_failures: Vec::new(),
         }
@@ -356,8 +364,7 @@ impl CycleResult {
         CycleResult {
             now: input.now,
             duration: input.duration,
-            api_requests: input.api_requests,
-            rate_limit_utilisation: input.rate_limit_utilisation,
+            api: input.api,
             outcome: CycleOutcome::Checked(Observed {
                 zones,
                 findings,
@@ -375,21 +382,14 @@ impl CycleResult {
     /// ```
     /// let error = cfcp::Error::Config { message: "no token".into() };
     /// let now = cfcp::snapshot::Timestamp::parse("2026-11-01T12:00:00Z").unwrap();
-    /// let result = cfcp::watch::CycleResult::failed(&error, now, std::time::Duration::ZERO, 0, None);
+    /// let result = cfcp::watch::CycleResult::failed(&error, now, Default::default(), Default::default());
     /// assert!(result.observed().is_none());
     /// ```
-    pub fn failed(
-        error: &Error,
-        now: Timestamp,
-        duration: Duration,
-        api_requests: u64,
-        rate_limit_utilisation: Option<f64>,
-    ) -> Self {
+    pub fn failed(error: &Error, now: Timestamp, duration: Duration, api: ApiUsage) -> Self {
         CycleResult {
             now,
             duration,
-            api_requests,
-            rate_limit_utilisation,
+            api,
             outcome: CycleOutcome::Failed(CycleFailure::from_error(error)),
         }
     }

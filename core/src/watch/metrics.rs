@@ -97,11 +97,26 @@ pub fn render_prometheus(state: &WatchState) -> String {
     );
 
     out.family(
+        "cfcp_api_retries_total",
+        "Retried Cloudflare API requests (408, 409, 429, 5xx, connection failures).",
+        "counter",
+    );
+    out.sample(
+        "cfcp_api_retries_total",
+        &[],
+        state.api_retries_total as f64,
+    );
+
+    out.family(
         "cfcp_api_rate_limit_utilisation",
         "Share of the client's rate-limit window in use at the end of the last cycle (0 to 1).",
         "gauge",
     );
-    if let Some(used) = state.last.as_ref().and_then(|c| c.rate_limit_utilisation) {
+    if let Some(used) = state
+        .last
+        .as_ref()
+        .and_then(|c| c.api.rate_limit_utilisation)
+    {
         out.sample("cfcp_api_rate_limit_utilisation", &[], used);
     }
 

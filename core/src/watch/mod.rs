@@ -70,8 +70,8 @@ mod state;
 
 pub use alerts::{alerts, Alert, AlertBatch, AlertKind, AlertPolicy, AlertResource, ALERT_FORMAT};
 pub use cycle::{
-    error_kind, CycleFailure, CycleInput, CycleOutcome, CycleResult, FailingFinding, FindingKey,
-    Observed, TunnelHealth, ZoneCompliance,
+    error_kind, ApiUsage, CycleFailure, CycleInput, CycleOutcome, CycleResult, FailingFinding,
+    FindingKey, Observed, TunnelHealth, ZoneCompliance,
 };
 pub use metrics::{escape_label_value, render_prometheus, PROMETHEUS_CONTENT_TYPE};
 pub use schedule::{parse_duration, Backoff, NextCycle, Schedule};

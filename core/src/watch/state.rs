@@ -19,8 +19,10 @@ pub struct WatchState {
     pub last_success: Option<Timestamp>,
     /// Errors by kind ([`super::error_kind`] labels, plus what the shell records, e.g. `webhook`).
     pub errors_total: BTreeMap<String, u64>,
-    /// HTTP requests over all cycles.
+    /// HTTP requests over all cycles, retries included.
     pub api_requests_total: u64,
+    /// Retries over all cycles.
+    pub api_retries_total: u64,
     /// Alerts raised, by kind.
     pub alerts_total: BTreeMap<AlertKind, u64>,
     /// Ticks skipped because a cycle ran longer than the interval.
@@ -41,7 +43,7 @@ impl WatchState {
     /// let error = cfcp::Error::Config { message: "down".into() };
     /// let policy = AlertPolicy { failures_before_alert: 2, ..AlertPolicy::default() };
     /// let mut state = WatchState::default();
-    /// let fail = || CycleResult::failed(&error, now.clone(), Default::default(), 1, None);
+    /// let fail = || CycleResult::failed(&error, now.clone(), Default::default(), Default::default());
     /// assert!(state.record(fail(), &policy).is_empty());
     /// assert_eq!(state.record(fail(), &policy)[0].kind, AlertKind::SnapshotFailure);
     /// assert!(state.record(fail(), &policy).is_empty(), "once per outage");
@@ -49,7 +51,8 @@ impl WatchState {
     /// ```
     pub fn record(&mut self, mut result: CycleResult, policy: &AlertPolicy) -> Vec<Alert> {
         self.cycles_total += 1;
-        self.api_requests_total = self.api_requests_total.saturating_add(result.api_requests);
+        self.api_requests_total = self.api_requests_total.saturating_add(result.api.requests);
+        self.api_retries_total = self.api_retries_total.saturating_add(result.api.retries);
         match &mut result.outcome {
             CycleOutcome::Failed(failure) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);

@@ -41,8 +41,7 @@ fn observed(tunnels: Vec<TunnelHealth>, drift_items: usize) -> CycleResult {
     CycleResult {
         now: at(0),
         duration: Duration::ZERO,
-        api_requests: 0,
-        rate_limit_utilisation: None,
+        api: Default::default(),
         outcome: CycleOutcome::Checked(Observed {
             tunnels,
             drift_items,
@@ -157,7 +156,7 @@ fn snapshot_failures_alert_once_per_outage_at_the_threshold() {
     let error = crate::Error::Config {
         message: "unreachable".into(),
     };
-    let failed = || CycleResult::failed(&error, at(1), Duration::ZERO, 1, None);
+    let failed = || CycleResult::failed(&error, at(1), Duration::ZERO, Default::default());
     let mut state = WatchState::default();
     state.record(cycle(&demo(), 0), &policy);
     let mut raised_at = Vec::new();

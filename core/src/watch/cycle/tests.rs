@@ -137,13 +137,22 @@ fn failed_cycle_keeps_the_error_kind() {
         message: "connection refused".into(),
         context: Box::default(),
     };
-    let result = CycleResult::failed(&error, now(), Duration::from_millis(5), 3, Some(0.5));
+    let result = CycleResult::failed(
+        &error,
+        now(),
+        Duration::from_millis(5),
+        ApiUsage {
+            requests: 3,
+            retries: 1,
+            rate_limit_utilisation: Some(0.5),
+        },
+    );
     let failure = result.failure().unwrap();
     assert_eq!(failure.kind, "transport");
     assert!(failure.message.contains("connection refused"));
     assert_eq!(failure.consecutive, 1);
     assert!(result.observed().is_none());
-    assert_eq!(result.api_requests, 3);
+    assert_eq!((result.api.requests, result.api.retries), (3, 1));
 }
 
 #[test]

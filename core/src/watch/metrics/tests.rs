@@ -3,7 +3,9 @@ use std::time::Duration;
 use super::*;
 use crate::invariants;
 use crate::snapshot::demo;
-use crate::watch::{AlertPolicy, CycleInput, CycleOutcome, CycleResult, TunnelHealth, WatchState};
+use crate::watch::{
+    AlertPolicy, ApiUsage, CycleInput, CycleOutcome, CycleResult, TunnelHealth, WatchState,
+};
 
 #[path = "exposition_parser.rs"]
 mod exposition_parser;
@@ -31,8 +33,11 @@ fn watched() -> (WatchState, crate::report::Report) {
     let snapshot = demo();
     let report = invariants::run(&snapshot, &Default::default());
     let mut input = CycleInput::new(&snapshot, &report, now());
-    input.api_requests = 42;
-    input.rate_limit_utilisation = Some(0.035);
+    input.api = ApiUsage {
+        requests: 42,
+        retries: 3,
+        rate_limit_utilisation: Some(0.035),
+    };
     input.duration = Duration::from_millis(1500);
     input.drift_count = Some(2);
     let mut state = WatchState::default();
@@ -118,7 +123,16 @@ fn values_follow_the_state() {
     };
     for _ in 0..2 {
         state.record(
-            CycleResult::failed(&error, now(), Duration::from_millis(250), 5, None),
+            CycleResult::failed(
+                &error,
+                now(),
+                Duration::from_millis(250),
+                ApiUsage {
+                    requests: 5,
+                    retries: 2,
+                    rate_limit_utilisation: None,
+                },
+            ),
             &AlertPolicy::default(),
         );
     }
@@ -134,6 +148,7 @@ fn values_follow_the_state() {
         Some(1.0)
     );
     assert_eq!(parsed.value("cfcp_api_requests_total", &[]), Some(52.0));
+    assert_eq!(parsed.value("cfcp_api_retries_total", &[]), Some(7.0));
     assert_eq!(parsed.value("cfcp_cycles_total", &[]), Some(3.0));
     assert_eq!(parsed.value("cfcp_cycle_duration_seconds", &[]), Some(0.25));
     // The last success's gauges stay while the API is out.
