@@ -577,3 +577,38 @@ fn a_slow_cycle_skips_ticks_and_sigterm_aborts_the_cycle_in_flight() {
     assert!(log.contains("watch: cycle 2 aborted"), "{log}");
     assert!(!log.contains("watch: cycle 2 ok"), "{log}");
 }
+
+#[test]
+fn an_unreachable_webhook_is_counted_and_the_watch_goes_on() {
+    let fake = start(FakeConfig::new(demo()));
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/secret-path", closed.local_addr().unwrap());
+    drop(closed);
+    let watch = Watch::spawn(
+        &fake,
+        &[
+            "--interval",
+            "1s",
+            "--metrics",
+            "127.0.0.1:0",
+            "--webhook",
+            &url,
+            "--webhook-timeout",
+            "1",
+        ],
+    );
+    let addr = watch.metrics_addr();
+    let line = watch.wait_line(Duration::from_secs(60), |l| l.contains("not delivered"));
+    assert!(!line.contains("secret-path"), "{line}");
+    watch.wait_line(Duration::from_secs(30), |l| {
+        l.starts_with("watch: cycle 2 ok")
+    });
+    let parsed = metrics(addr);
+    assert_eq!(
+        parsed.value("cfcp_errors_total", &[("kind", "webhook")]),
+        Some(1.0)
+    );
+    assert_eq!(parsed.value("cfcp_consecutive_failures", &[]), Some(0.0));
+    let (status, log) = watch.terminate();
+    assert_eq!(status.code(), Some(0), "{log}");
+}

@@ -63,9 +63,13 @@ pub struct Args {
     /// Client-side rate limit as REQUESTS/SECONDS (Cloudflare's is 1200/300).
     #[arg(long, default_value = "1200/300", value_name = "N/SECS", value_parser = crate::env::parse_rate)]
     rate_limit: (u32, Duration),
-    /// Per-request timeout in seconds (API and webhook).
+    /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     timeout: u64,
+    /// Per-attempt timeout of a webhook delivery in seconds (4 attempts at most; the next cycle
+    /// waits for the delivery).
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    webhook_timeout: u64,
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -86,7 +90,7 @@ pub fn run(args: Args) -> Outcome {
         .webhook
         .as_deref()
         .filter(|u| !u.trim().is_empty())
-        .map(|url| Webhook::new(url, Duration::from_secs(args.timeout.clamp(1, 60))))
+        .map(|url| Webhook::new(url, Duration::from_secs(args.webhook_timeout.clamp(1, 120))))
         .transpose()?;
     let client = crate::env::client_builder()?
         .max_retries(args.max_retries)
@@ -192,6 +196,9 @@ impl Watch {
                     let mut input = CycleInput::new(snapshot, report, now.clone());
                     input.duration = duration;
                     input.api = api;
+                    // Seam for `--desired`: the drift count against the desired state goes in
+                    // `input.drift_count` (metric cfcp_drift_items, `drift` alerts when it
+                    // grows), failed remediations in `input.remediation_failures`.
                     let at_threshold = report
                         .failures()
                         .filter(|f| f.severity >= self.args.alert_on)
