@@ -53,6 +53,8 @@ enum Command {
     /// WAF intelligence: validate expressions, analyze rules, simulate requests, propose rules.
     #[command(subcommand)]
     Waf(commands::waf::Command),
+    /// Watch the account: every interval snapshot, check, alert to a webhook, serve metrics.
+    Watch(commands::watch::Args),
     /// Check that snapshot files are well formed; prints each error with its JSON path.
     Validate(commands::validate::Args),
 }
@@ -72,6 +74,7 @@ fn main() {
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Waf(command) => commands::waf::run(command),
+        Command::Watch(args) => commands::watch::run(args),
     };
     let code = match result {
         Ok(code) => code,

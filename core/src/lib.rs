@@ -29,5 +29,6 @@ pub mod rules;
 pub mod snapshot;
 pub mod tools;
 pub mod waf;
+pub mod watch;
 
 pub use error::{Error, Result};

@@ -12,3 +12,4 @@ pub mod snapshot;
 pub mod validate;
 pub mod verify_token;
 pub mod waf;
+pub mod watch;

@@ -145,6 +145,18 @@ impl Limiter {
         }
     }
 
+    /// Starts in the last window over the starts the window allows (0 to 1).
+    pub fn utilisation(&self) -> f64 {
+        let now = Instant::now();
+        let state = self.state();
+        let recent = state
+            .starts
+            .iter()
+            .filter(|s| **s + self.limit.window > now)
+            .count();
+        (recent as f64 / f64::from(self.limit.requests)).min(1.0)
+    }
+
     /// Stops every new start until `until` (a 429's `Retry-After`, a `Ratelimit` reset).
     pub fn pause_until(&self, until: Instant) {
         let mut state = self.state();
@@ -220,6 +232,27 @@ mod tests {
         }
         // 12 starts need 3 full windows after the first burst
         assert_eq!(Instant::now() - t0, Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn utilisation_counts_starts_in_the_window() {
+        let limiter = Limiter::new(RateLimit {
+            requests: 4,
+            window: Duration::from_secs(10),
+        });
+        assert_eq!(limiter.utilisation(), 0.0);
+        limiter.acquire().await;
+        tokio::time::advance(Duration::from_secs(6)).await;
+        limiter.acquire().await;
+        assert_eq!(limiter.utilisation(), 0.5);
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(
+            limiter.utilisation(),
+            0.25,
+            "the first start left the window"
+        );
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(limiter.utilisation(), 0.0);
     }
 
     #[tokio::test(start_paused = true)]

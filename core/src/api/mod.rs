@@ -41,6 +41,7 @@ pub mod pagination;
 pub mod retry;
 mod snapshot;
 mod token;
+mod webhook;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +65,7 @@ pub use limiter::{parse_ratelimit, RateLimit, RatelimitHeader};
 pub use retry::{parse_retry_after, RetryPolicy};
 pub use snapshot::{minimum_requests, NoProgress, SnapshotProgress, SnapshotScope};
 pub use token::{TokenKind, TokenReport};
+pub use webhook::{Delivery, Webhook, DEFAULT_WEBHOOK_TIMEOUT};
 
 use crate::error::{ApiContext, Error, Result};
 use limiter::Limiter;
@@ -364,6 +366,12 @@ impl Client {
     /// The rate limit in force.
     pub fn rate_limit(&self) -> RateLimit {
         self.inner.limiter.limit()
+    }
+
+    /// Share of the rate limit in use now: request starts in the last window over the
+    /// requests the window allows (0 to 1). `cfcp watch` reports it as a metric.
+    pub fn rate_limit_utilisation(&self) -> f64 {
+        self.inner.limiter.utilisation()
     }
 
     fn next_jitter(&self) -> f64 {
