@@ -612,3 +612,78 @@ fn an_unreachable_webhook_is_counted_and_the_watch_goes_on() {
     let (status, log) = watch.terminate();
     assert_eq!(status.code(), Some(0), "{log}");
 }
+
+#[test]
+fn drift_against_the_desired_state_alerts_and_auto_safe_reverts_it() {
+    let fake = start(FakeConfig::new(demo()));
+    let receiver = Receiver::start();
+    let dir = tempfile::tempdir().unwrap();
+    let desired = dir.path().join("desired.json");
+    std::fs::write(&desired, fake.current_snapshot().to_json_pretty()).unwrap();
+    let audit = dir.path().join("watch-audit.jsonl");
+    let watch = Watch::spawn(
+        &fake,
+        &[
+            "--interval",
+            "1s",
+            "--metrics",
+            "127.0.0.1:0",
+            "--webhook",
+            &receiver.url,
+            "--desired",
+            desired.to_str().unwrap(),
+            "--remediate",
+            "auto-safe",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+    );
+    let addr = watch.metrics_addr();
+    watch.wait_line(Duration::from_secs(30), |l| {
+        l.starts_with("watch: cycle 1 ok")
+    });
+    assert_eq!(metrics(addr).value("cfcp_drift_items", &[]), Some(0.0));
+    let shop = demo().zone("acme-shop.com").unwrap().zone.id.clone();
+
+    // Somebody weakens TLS in the dashboard: drift, alerted, and put back without a human
+    // (restoring a stronger setting is a step Layer0 allows).
+    patch_setting(&fake, &shop, "ssl", "off");
+    let batch = receiver.wait_for(Duration::from_secs(60), |b| {
+        alerts(b).iter().any(|a| a["kind"] == "drift")
+    });
+    assert!(
+        alerts(&batch)
+            .iter()
+            .any(|a| a["check_id"] == "zone_ssl_strict"),
+        "{batch:#}"
+    );
+    watch.wait_line(Duration::from_secs(30), |l| {
+        l.contains("remediation applied 1 of 1 safe step(s)")
+    });
+    let ssl = |s: &Snapshot| {
+        s.zone("acme-shop.com")
+            .unwrap()
+            .settings
+            .iter()
+            .find(|x| x.id == "ssl")
+            .unwrap()
+            .value
+            .clone()
+    };
+    assert_eq!(ssl(&fake.current_snapshot()), ssl(&demo()));
+    watch.wait_line(Duration::from_secs(30), |l| {
+        l.contains("ok") && l.starts_with("watch: cycle")
+    });
+    let (status, log) = watch.terminate();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("revert plan of 1 step(s), 1 safe"), "{log}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_cfcp"))
+        .args(["log", "verify", audit.to_str().unwrap(), "--require-sealed"])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+}

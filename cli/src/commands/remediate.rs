@@ -19,7 +19,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cfcp::audit::{AuditLog, AuditOptions, Decision};
-use cfcp::drift::{self, RevertOptions, RevertPlan};
+use cfcp::drift::{self, RevertOptions, RevertPlan, RevertStep};
 use cfcp::layer0::{Context, Layer0};
 use serde_json::{json, Value};
 
@@ -194,9 +194,10 @@ pub fn run(args: Args) -> Outcome {
         ctx.approved = true;
         drift::route(&mut plan, &layer0, &ctx);
     }
-    let result = apply(&client, &plan, &log, &approver);
+    let runtime = crate::env::runtime()?;
+    let result = runtime.block_on(apply_steps(&client, &plan.steps, &log, &approver));
     log.close(time::OffsetDateTime::now_utc())?;
-    let applied = result?;
+    let applied = result?.applied;
     // Verify: read the account again and recompute drift and invariants.
     let after = crate::commands::drift::read_live(&client, &desired)?;
     let left = crate::commands::drift::compute(&desired, &after);
@@ -285,17 +286,24 @@ fn approve(plan: &RevertPlan, steps: &[usize], yes: bool) -> Result<bool, CliErr
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
 
-/// Sends the steps in order, each logged before and after; stops at the first failure. Returns
-/// how many applied.
-fn apply(
+/// What [`apply_steps`] did.
+pub(crate) struct Applied {
+    /// Steps that applied, in order.
+    pub applied: usize,
+    /// The step that failed and why, if one did.
+    pub failed: Option<String>,
+}
+
+/// Sends `steps` in order, each logged before (decision, synced) and after (outcome); stops at
+/// the first failure and lists the steps not attempted.
+pub(crate) async fn apply_steps(
     client: &cfcp::api::Client,
-    plan: &RevertPlan,
+    steps: &[RevertStep],
     log: &AuditLog,
     approver: &Value,
-) -> Result<usize, CliError> {
-    let runtime = crate::env::runtime()?;
-    let total = plan.steps.len();
-    for (n, step) in plan.steps.iter().enumerate() {
+) -> Result<Applied, CliError> {
+    let total = steps.len();
+    for (n, step) in steps.iter().enumerate() {
         let decision = log.decision(
             time::OffsetDateTime::now_utc(),
             Decision {
@@ -318,7 +326,7 @@ fn apply(
         )?;
         // Synced before the request goes out: the trail must show the decision even if we crash.
         log.sync()?;
-        let result = runtime.block_on(client.execute_operation(&step.operation));
+        let result = client.execute_operation(&step.operation).await;
         let outcome = match &result {
             Ok(_) => json!({"status": "applied"}),
             Err(e) => {
@@ -335,12 +343,18 @@ fn apply(
                     n + 1,
                     step.operation.summary
                 );
-                for later in &plan.steps[n + 1..] {
+                for later in &steps[n + 1..] {
                     eprintln!("  not attempted: {}", later.operation.summary);
                 }
-                return Ok(n);
+                return Ok(Applied {
+                    applied: n,
+                    failed: Some(format!("{}: {e}", step.operation.summary)),
+                });
             }
         }
     }
-    Ok(total)
+    Ok(Applied {
+        applied: total,
+        failed: None,
+    })
 }

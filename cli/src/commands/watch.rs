@@ -4,14 +4,22 @@
 //! metrics listener and the loop.
 //!
 //! Cycles never overlap: the next one is scheduled when the previous has ended. A signal
-//! (SIGTERM, SIGINT) aborts the cycle in flight — a cycle only reads, so dropping it leaves
-//! nothing half done — stops the metrics listener and exits 0.
+//! (SIGTERM, SIGINT) aborts the cycle in flight while it reads — dropping a read leaves nothing
+//! half done — but not a remediation (`--remediate auto-safe`), which finishes its steps so the
+//! audit trail never ends between a decision and its outcome; then the metrics listener stops
+//! and the process exits 0.
+//!
+//! With `--desired`, each cycle also computes the drift against the desired state (read again
+//! every cycle) with `cfcp drift`'s code, and `--remediate` plans (and with `auto-safe` applies
+//! the Layer0-allowed part of) the revert with `cfcp remediate`'s code.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cfcp::api::{Client, NoProgress, SnapshotScope, Webhook};
+use cfcp::drift::Drift;
 use cfcp::invariants::{self, Config, Severity};
 use cfcp::report::Report;
 use cfcp::snapshot::Snapshot;
@@ -70,6 +78,26 @@ pub struct Args {
     /// waits for the delivery).
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     webhook_timeout: u64,
+    /// The desired state (a Terraform state or plan JSON, or a snapshot), read again every
+    /// cycle: the drift against it is a metric (cfcp_drift_items) and an alert when it grows.
+    #[arg(long, value_name = "STATE_OR_PLAN_JSON")]
+    desired: Option<PathBuf>,
+    /// With --desired: `dry-run` logs the revert plan each cycle; `auto-safe` applies the steps
+    /// Layer0 allows without approval (never deletes or downgrades), each audited.
+    #[arg(long, value_enum, requires = "desired", value_name = "MODE")]
+    remediate: Option<RemediateMode>,
+    /// The audit trail of --remediate auto-safe (a signing key is kept beside it as FILE.key).
+    #[arg(long, value_name = "FILE", default_value = "cfcp-watch-audit.jsonl")]
+    audit_log: PathBuf,
+}
+
+/// What `--remediate` does with drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemediateMode {
+    /// Log the revert plan; change nothing.
+    DryRun,
+    /// Apply the steps Layer0 routes `allow`; leave the rest for `cfcp remediate`.
+    AutoSafe,
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -191,14 +219,29 @@ impl Watch {
                 retries: self.client.retries().saturating_sub(retries_before),
                 rate_limit_utilisation: Some(self.client.rate_limit_utilisation()),
             };
+            let mut remediation_failures = Vec::new();
+            let mut drift_count = None;
+            if let Ok((_, _, Some(drift))) = &outcome {
+                match drift {
+                    Ok(drift) => {
+                        drift_count = Some(drift.items.len());
+                        // Not raced against signals: a remediation started is finished, so
+                        // the audit trail never ends between a decision and its outcome.
+                        remediation_failures = self.remediate(drift).await;
+                    }
+                    Err(e) => {
+                        self.state().record_error("desired");
+                        eprintln!("watch: {e}");
+                    }
+                }
+            }
             let (result, failing_at_threshold) = match &outcome {
-                Ok((snapshot, report)) => {
+                Ok((snapshot, report, _)) => {
                     let mut input = CycleInput::new(snapshot, report, now.clone());
                     input.duration = duration;
                     input.api = api;
-                    // Seam for `--desired`: the drift count against the desired state goes in
-                    // `input.drift_count` (metric cfcp_drift_items, `drift` alerts when it
-                    // grows), failed remediations in `input.remediation_failures`.
+                    input.drift_count = drift_count;
+                    input.remediation_failures = remediation_failures;
                     let at_threshold = report
                         .failures()
                         .filter(|f| f.severity >= self.args.alert_on)
@@ -247,7 +290,7 @@ impl Watch {
     async fn take_and_check(
         &self,
         now: cfcp::snapshot::Timestamp,
-    ) -> Result<(Snapshot, Report), cfcp::Error> {
+    ) -> Result<(Snapshot, Report, Option<Result<Drift, String>>), cfcp::Error> {
         let scope = SnapshotScope {
             zones: self.args.zones.clone(),
             accounts: Vec::new(),
@@ -261,15 +304,94 @@ impl Watch {
             now: Some(now),
             ..Config::default()
         };
+        let desired = self.args.desired.clone();
         // The checks are CPU work: off the runtime's threads, so /metrics keeps answering.
         tokio::task::spawn_blocking(move || {
             let report = invariants::run(&snapshot, &config);
-            (snapshot, report)
+            // Read again every cycle: a merged change to the code is the new desired state.
+            let drift = desired.map(|path| {
+                crate::commands::drift::load_desired(&path)
+                    .map(|desired| crate::commands::drift::compute(&desired, &snapshot))
+                    .map_err(|e| format!("desired state {}: {e}", path.display()))
+            });
+            (snapshot, report, drift)
         })
         .await
         .map_err(|e| cfcp::Error::Config {
             message: format!("the invariant check did not finish: {e}"),
         })
+    }
+
+    /// `--remediate`: the revert plan of `drift`, logged (dry-run) or applied where Layer0
+    /// allows it without a human (auto-safe). Returns what failed, for alerts.
+    async fn remediate(&self, drift: &Drift) -> Vec<String> {
+        let Some(mode) = self.args.remediate else {
+            return Vec::new();
+        };
+        if drift.is_empty() {
+            return Vec::new();
+        }
+        let mut plan = cfcp::drift::revert(drift, &cfcp::drift::RevertOptions::default());
+        let ctx = cfcp::layer0::Context {
+            zones_allowed: if self.args.zones.is_empty() {
+                vec!["*".into()]
+            } else {
+                self.args.zones.clone()
+            },
+            ..Default::default()
+        };
+        cfcp::drift::route(&mut plan, &cfcp::layer0::Layer0::default(), &ctx);
+        let (safe, held): (Vec<_>, Vec<_>) = plan
+            .steps
+            .iter()
+            .cloned()
+            .partition(|s| s.routing.route == "allow");
+        eprintln!(
+            "watch: drift of {} resource(s): revert plan of {} step(s), {} safe, {} need approval or are blocked (cfcp remediate){}",
+            drift.items.len(),
+            plan.steps.len(),
+            safe.len(),
+            held.len(),
+            if mode == RemediateMode::DryRun { "; dry run" } else { "" }
+        );
+        if mode == RemediateMode::DryRun || safe.is_empty() {
+            return Vec::new();
+        }
+        if let Some(why) = &plan.refused {
+            return vec![format!("auto-safe remediation refused: {why}")];
+        }
+        let opened =
+            cfcp::audit::load_or_generate(&key_path(&self.args.audit_log)).and_then(|key| {
+                cfcp::audit::AuditLog::open(
+                    &self.args.audit_log,
+                    key.key,
+                    cfcp::audit::AuditOptions::default(),
+                    time::OffsetDateTime::now_utc(),
+                )
+            });
+        let log = match opened {
+            Ok(log) => log,
+            Err(e) => {
+                return vec![format!(
+                    "auto-safe remediation not started: audit trail: {e}"
+                )]
+            }
+        };
+        let approver = serde_json::json!({"by": "cfcp watch --remediate auto-safe"});
+        let result =
+            crate::commands::remediate::apply_steps(&self.client, &safe, &log, &approver).await;
+        let _ = log.close(time::OffsetDateTime::now_utc());
+        match result {
+            Ok(applied) => {
+                eprintln!(
+                    "watch: remediation applied {} of {} safe step(s)",
+                    applied.applied,
+                    safe.len()
+                );
+                applied.failed.into_iter().collect()
+            }
+            Err(e) => vec![format!("auto-safe remediation: {e}")],
+        }
     }
 
     fn log_cycle(&self, number: u64, at_threshold: usize, alerts: usize, wait: Duration) {
@@ -344,6 +466,12 @@ fn lock(state: &Mutex<WatchState>) -> std::sync::MutexGuard<'_, WatchState> {
 }
 
 /// Resolves once a stop has been requested.
+fn key_path(log: &std::path::Path) -> PathBuf {
+    let mut path = log.to_path_buf().into_os_string();
+    path.push(".key");
+    PathBuf::from(path)
+}
+
 async fn stopped(stop: &mut tokio::sync::watch::Receiver<Stop>) {
     let _ = stop.wait_for(|s| *s != Stop::Running).await;
 }
