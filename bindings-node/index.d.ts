@@ -192,9 +192,23 @@ export interface ClientOptions {
 export declare function compliance(source: Snapshot | Report, framework: string, options?: CheckOptions | undefined | null): Record<string, any>
 
 /** Every `code` a cfcp error carries, with the `name` it carries with it. */
+/** Options of `drift.diff`. */
+export interface DiffOptions {
+  /** Rate each item's risk (default true). */
+  assess?: boolean
+}
+
 export declare function errorCodes(): Array<[ErrorCode, string]>
 
 /** Internal (cfcp.js reads it): the findings of a report (all, or the FAIL ones) as columns. */
+/** Options of `drift.exportTerraform`. */
+export interface ExportOptions {
+  /** Only these zones (by name). */
+  zones?: Array<string>
+  /** Leave out tunnels and lists. */
+  skipAccounts?: boolean
+}
+
 export interface FindingColumns {
   /** Distinct check ids; `check[k]` indexes this and `titles`. */
   checkIds: Array<string>
@@ -252,6 +266,16 @@ export interface Remediation {
 }
 
 /** Which Cedar policy routes the request. */
+/** Options of `drift.revert`. */
+export interface RevertOptions {
+  /** Refuse when more than this many resources would be deleted (default 10). */
+  maxDelete?: number
+  /** Refuse when more than this percentage would be deleted (default 25). */
+  maxDeletePercent?: number
+  /** The zones the caller may change (default: all); others are blocked by Layer0. */
+  zones?: Array<string>
+}
+
 export interface RouteOptions {
   /** Cedar text that replaces the default policy. */
   policy?: string
@@ -304,6 +328,25 @@ export declare namespace audit {
    * (`ok` false, `problem` set), not an exception; an unreadable file or key throws.
    */
   export function verify(path: string, options?: VerifyOptions | undefined | null): Record<string, any>
+}
+
+export declare namespace drift {
+  /**
+   * Terraform code (provider v5) that adopts `drift`: `{files: [{name, text}], resources,
+   * skipped}`.
+   */
+  export function adopt(drift: Record<string, any> | string): Record<string, any>
+  /** The drift of `live` against `desired` (`cfcp.drift/v1`), with each item's risk. */
+  export function diff(desired: Snapshot, live: Snapshot, options?: DiffOptions | undefined | null): Record<string, any>
+  /** The account (or some zones) as Terraform code (provider v5) with import blocks. */
+  export function exportTerraform(snapshot: Snapshot, options?: ExportOptions | undefined | null): Record<string, any>
+  /** `drift` for people: `format` is `text` (default) or `markdown`. */
+  export function render(drift: Record<string, any> | string, format?: string | undefined | null): string
+  /**
+   * The ordered API operations that revert `drift`, each routed by Layer0, with the delete
+   * threshold checked.
+   */
+  export function revert(drift: Record<string, any> | string, options?: RevertOptions | undefined | null): Record<string, any>
 }
 
 export declare namespace layer0 {

@@ -844,5 +844,6 @@ module.exports.errorCodes = nativeBinding.errorCodes
 module.exports.frameworks = nativeBinding.frameworks
 module.exports.version = nativeBinding.version
 module.exports.audit = nativeBinding.audit
+module.exports.drift = nativeBinding.drift
 module.exports.layer0 = nativeBinding.layer0
 module.exports.waf = nativeBinding.waf

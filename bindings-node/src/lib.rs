@@ -14,6 +14,7 @@
 mod analysis;
 mod client;
 mod columns;
+mod drift;
 mod errors;
 mod report;
 mod snapshot;

@@ -8,6 +8,7 @@
 mod analysis;
 mod client;
 mod convert;
+mod drift;
 mod errors;
 mod report;
 mod snapshot;
@@ -38,5 +39,10 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(analysis::layer0_classify, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::layer0_route, m)?)?;
     m.add_function(wrap_pyfunction!(analysis::audit_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::drift_diff, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::drift_revert, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::drift_render, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::drift_adopt, m)?)?;
+    m.add_function(wrap_pyfunction!(drift::export_terraform, m)?)?;
     Ok(())
 }

@@ -10,7 +10,7 @@ verification. Everything runs in cfcp's Rust core; results are Python objects.
     True
 """
 
-from . import audit, layer0, waf
+from . import audit, drift, layer0, waf
 from ._native import (
     ApiError,
     AuditError,
@@ -55,6 +55,7 @@ __all__ = [
     "audit",
     "check",
     "compliance",
+    "drift",
     "frameworks",
     "layer0",
     "waf",

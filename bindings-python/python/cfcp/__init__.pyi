@@ -3,6 +3,7 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import audit as audit
+from . import drift as drift
 from . import layer0 as layer0
 from . import waf as waf
 

@@ -283,6 +283,27 @@ impl Drift {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// Reads a drift report (`cfcp.drift/v1`) back, e.g. one a binding handed out as a dict;
+    /// the error names the JSON path that does not fit.
+    ///
+    /// ```
+    /// let s = cfcp::snapshot::demo();
+    /// let drift = cfcp::drift::diff(&s, &s);
+    /// let back = cfcp::drift::Drift::from_value(serde_json::to_value(&drift).unwrap()).unwrap();
+    /// assert_eq!(back, drift);
+    /// let err = cfcp::drift::Drift::from_value(serde_json::json!({"format": "cfcp.drift/v1", "items": 3})).unwrap_err();
+    /// assert!(err.to_string().contains("items"));
+    /// ```
+    pub fn from_value(value: Value) -> crate::Result<Drift> {
+        serde_path_to_error::deserialize(value).map_err(|e| crate::Error::InvalidDocument {
+            document: "drift",
+            path: e.path().to_string(),
+            line: 0,
+            column: 0,
+            message: e.inner().to_string(),
+        })
+    }
 }
 
 /// Compares `desired` with `live`: every drifted resource with the attributes that differ.
