@@ -101,6 +101,11 @@ enum Kind {
     TunnelConfig,
 }
 
+/// Whether cfcp maps this resource type into the snapshot.
+pub(crate) fn is_mapped(resource_type: &str) -> bool {
+    kind_of(resource_type).is_some()
+}
+
 fn kind_of(resource_type: &str) -> Option<Kind> {
     Some(match resource_type {
         "cloudflare_zone" => Kind::Zone,
@@ -778,7 +783,7 @@ impl Builder {
         let id = match text(&l, "id") {
             Some(id) => id,
             None => {
-                let Some(name) = self.required(&inst, &["id", "name"]) else {
+                let Some(name) = self.required(&inst, &["name"]) else {
                     return Ok(());
                 };
                 self.notes.push(format!(
@@ -892,7 +897,7 @@ impl Builder {
         let id = match text(&t, "id") {
             Some(id) => id,
             None => {
-                let Some(name) = self.required(&inst, &["id", "name"]) else {
+                let Some(name) = self.required(&inst, &["name"]) else {
                     return Ok(());
                 };
                 self.notes.push(format!(

@@ -123,6 +123,8 @@ fn find_line(text: &str, words: &[&str]) -> Option<usize> {
 struct Scope {
     vars: hcl::Map<String, hcl::Value>,
     locals: hcl::Map<String, hcl::Value>,
+    /// Locals that could not be evaluated, and why.
+    unresolved: std::collections::HashMap<String, String>,
 }
 
 impl Scope {
@@ -168,6 +170,7 @@ impl Scope {
         let mut scope = Scope {
             vars,
             locals: hcl::Map::new(),
+            unresolved: std::collections::HashMap::new(),
         };
         // Locals may use each other in any order: evaluate until nothing more resolves.
         let mut pending: Vec<(&str, &hcl::Attribute)> = parsed
@@ -194,6 +197,21 @@ impl Scope {
             scope.locals.extend(resolved);
             if pending.len() == before || pending.is_empty() {
                 break;
+            }
+        }
+        // In dependency order, so a local built on another names the root cause.
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for (_, attr) in &pending {
+                let key = attr.key.as_str();
+                if scope.unresolved.contains_key(key) {
+                    continue;
+                }
+                if let Some(why) = scope.first_unknown(&attr.expr) {
+                    scope.unresolved.insert(key.to_owned(), why);
+                    progress = true;
+                }
             }
         }
         for (file, attr) in pending {
@@ -223,12 +241,18 @@ impl Scope {
         input: &mut Input,
     ) {
         let base = format!("{rtype}.{name}");
-        if !rtype.starts_with("cloudflare_") {
+        if !build::is_mapped(rtype) {
+            // Not loaded, so its expressions are not worth listing.
+            let why = if rtype.starts_with("cloudflare_") {
+                "resource type not mapped by cfcp"
+            } else {
+                "not a Cloudflare resource"
+            };
             input.unknown_resources.push(ResourceAddr {
                 resource_type: rtype.to_owned(),
                 name: name.to_owned(),
                 address: base,
-                why: "not a Cloudflare resource".to_owned(),
+                why: why.to_owned(),
             });
             return;
         }
@@ -446,7 +470,10 @@ impl Scope {
         let first = attrs.first().copied().unwrap_or("?");
         match root {
             "var" => format!("var.{first} has no default; set it in a .tfvars file"),
-            "local" => format!("local.{first} could not be evaluated"),
+            "local" => match self.unresolved.get(first) {
+                Some(why) => format!("local.{first} is not evaluated: {why}"),
+                None => format!("local.{first} is not evaluated"),
+            },
             "each" | "count" => format!("{root}.{first} outside for_each/count"),
             "module" => format!("references the output of module.{first}"),
             "data" => format!(

@@ -90,7 +90,11 @@ pub fn to_state(snapshot: &Snapshot) -> Value {
 fn write_zone(w: &mut Writer, zone: &ZoneSnapshot) {
     let zone_id = &zone.zone.id;
     let zone_name = &zone.zone.name;
-    w.push("cloudflare_zone", zone_name, object(&zone.zone));
+    // A zone named by its id is one Terraform did not describe (see the loader): writing it
+    // would give its records a zone name to complete theirs with.
+    if zone.zone.name != zone.zone.id {
+        w.push("cloudflare_zone", zone_name, object(&zone.zone));
+    }
     for setting in &zone.settings {
         let mut attrs = object(setting);
         attrs.insert("zone_id".to_owned(), json!(zone_id));
