@@ -95,6 +95,8 @@ fn every_state_and_configuration_loads() {
         for (a, b) in again.snapshot.accounts.iter().zip(&d.snapshot.accounts) {
             assert_eq!(a.lists, b.lists, "{}", path.display());
         }
+        let drift = cfcp::drift::diff(&again.snapshot, &d.snapshot);
+        assert!(drift.is_empty(), "{}: {:?}", path.display(), drift.items);
     }
     for path in configs {
         let text = std::fs::read_to_string(&path).unwrap();

@@ -917,6 +917,29 @@ fn the_demo_reads_back_from_its_state_as_the_same_account() {
     );
 }
 
+#[test]
+fn a_state_made_from_a_snapshot_has_no_drift_against_it() {
+    let demo = crate::snapshot::demo();
+    let d = load_json(to_state(&demo).to_string().as_bytes(), "demo state").unwrap();
+    let drift = crate::drift::diff(&d.snapshot, &demo);
+    assert!(
+        drift.is_empty(),
+        "{:?}",
+        drift.items.iter().take(3).collect::<Vec<_>>()
+    );
+    // And it is not blind: one record changed in the state is one drift item.
+    let mut state = to_state(&demo);
+    let record = state["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["type"] == "cloudflare_dns_record")
+        .unwrap();
+    record["instances"][0]["attributes"]["content"] = json!("198.51.100.99");
+    let d = load_json(state.to_string().as_bytes(), "edited").unwrap();
+    assert_eq!(crate::drift::diff(&d.snapshot, &demo).items.len(), 1);
+}
+
 // ---- HCL ---------------------------------------------------------------------------------------
 
 fn hcl(files: &[(&str, &str)]) -> Desired {
