@@ -338,21 +338,17 @@ fn configuration_patterns_list_what_is_not_evaluated() {
     let lists = config(&dir, "list.tf", true);
     assert_eq!(
         listed(&lists),
-        [
-            (
-                "cloudflare_list.hostname_list".to_owned(),
-                "items".to_owned()
-            ),
-            (
-                "cloudflare_list.hostname_child".to_owned(),
-                "name".to_owned()
-            ),
-        ]
+        [(
+            "cloudflare_list.hostname_list".to_owned(),
+            "items".to_owned()
+        )]
     );
     assert!(lists.unevaluated[0].why.contains("concat()"));
-    assert!(lists.unevaluated[1]
-        .why
-        .contains("references another resource (cloudflare_list.redirect_parent.name)"));
+    // `cloudflare_list.redirect_parent.name` is the other list's literal name.
+    assert!(lists.snapshot.accounts[0]
+        .list("cftftest_list_redirect_parent_child")
+        .is_some());
+    assert_eq!(lists.snapshot.accounts[0].lists.len(), 10);
     let asn = lists.snapshot.accounts[0]
         .list("cftftest_list_asn_list")
         .unwrap();
@@ -426,20 +422,35 @@ fn configuration_patterns_list_what_is_not_evaluated() {
             "cloudflare_zero_trust_tunnel_cloudflared_route.ref_opt2"
         ]
     );
-    let skipped: Vec<&str> = tunnels
-        .unevaluated
-        .iter()
-        .filter(|u| u.attribute == "tunnel_id")
-        .map(|u| u.address.as_str())
-        .collect();
-    assert_eq!(
-        skipped.len(),
-        5,
-        "each config references its tunnel's id: {skipped:?}"
+    // Each config's `tunnel_id = cloudflare_zero_trust_tunnel_cloudflared.<x>.id`: the tunnel's
+    // name stands in for the id it gets at apply, so the configuration lands on its tunnel.
+    assert!(
+        !tunnels
+            .unevaluated
+            .iter()
+            .any(|u| u.attribute == "tunnel_id"),
+        "{:?}",
+        tunnels.unevaluated
     );
-    assert!(skipped
-        .iter()
-        .all(|a| a.starts_with("cloudflare_zero_trust_tunnel_cloudflared_config.")));
+    let comprehensive = tunnels.snapshot.accounts[0]
+        .tunnel("cftftest-comprehensive-tunnel-config")
+        .unwrap();
+    let ingress = comprehensive.ingress();
+    assert_eq!(ingress.len(), 3);
+    assert_eq!(ingress[0].path.as_deref(), Some("/api"));
+    assert_eq!(ingress[0].extra["originRequest"]["connectTimeout"], 15);
+    assert!(ingress[2].is_catch_all());
+    let tunnel_config = comprehensive
+        .configuration
+        .as_ref()
+        .unwrap()
+        .config
+        .get()
+        .unwrap();
+    assert_eq!(
+        tunnel_config.extra["originRequest"]["access"],
+        json!({"required": true, "teamName": "my-team", "audTag": ["abc123"]})
+    );
     assert!(tunnels
         .unevaluated
         .iter()

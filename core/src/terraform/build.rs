@@ -412,8 +412,19 @@ impl Builder {
     }
 
     fn zone(&mut self, inst: Instance) -> Result<()> {
-        let Some(id) = self.required(&inst, &["id", "zone_id"]) else {
-            return Ok(());
+        let id = match text(&inst.attributes, "id").or_else(|| text(&inst.attributes, "zone_id")) {
+            Some(id) => id,
+            // A zone Terraform creates: its name stands in for the id it does not have yet.
+            None => {
+                let Some(name) = self.required(&inst, &["name", "zone"]) else {
+                    return Ok(());
+                };
+                self.notes.push(format!(
+                    "{}: the zone's id is not known yet; it is identified by its name {name:?}",
+                    inst.address
+                ));
+                name
+            }
         };
         let mut z = inst.attributes.clone();
         // v4: `zone` is the name, `account_id` the account, `plan` the legacy id.

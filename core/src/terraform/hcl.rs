@@ -19,6 +19,10 @@ const DOCUMENT: &str = "Terraform configuration";
 /// Loads the `cloudflare_*` resources of `.tf` files (`files` are `(file name, text)`; names
 /// ending in `.tfvars` give variable values, as `terraform.tfvars` and `*.auto.tfvars` do).
 ///
+/// Zones, tunnels and lists made in the same configuration have no id before apply: their name
+/// stands in for it, both in the snapshot and in references (`zone_id = cloudflare_zone.main.id`),
+/// and a note says so.
+///
 /// A resource whose key attributes (zone or account id, record name and type) are not known is
 /// skipped, and the `unevaluated` entry says which attribute and why; a resource with other unknown
 /// attributes is loaded with the rest. `source.kind` is `terraform-config`. A file that does not
@@ -59,7 +63,8 @@ pub fn load_hcl(files: &[(String, String)]) -> Result<Desired> {
         &detail,
         Map::new(),
     );
-    let scope = Scope::new(&parsed, &mut input);
+    let mut scope = Scope::new(&parsed, &mut input);
+    scope.stand_in_ids(&parsed);
     for (file, text, body) in &parsed {
         if file.ends_with(".tfvars") {
             continue;
@@ -125,7 +130,20 @@ struct Scope {
     locals: hcl::Map<String, hcl::Value>,
     /// Locals that could not be evaluated, and why.
     unresolved: std::collections::HashMap<String, String>,
+    /// Zones, tunnels and lists by type and name, with their name standing in for the id they get
+    /// at apply: `cloudflare_zone.main.id` then places the records of a zone made in the same
+    /// configuration (the loader identifies such objects by name too).
+    stand_ins: hcl::Map<String, hcl::Value>,
 }
+
+/// The types whose name stands in for their id (the loader does the same when the id is absent).
+const NAMED_BY_NAME: &[(&str, &str)] = &[
+    ("cloudflare_zone", "name"),
+    ("cloudflare_zone", "zone"),
+    ("cloudflare_zero_trust_tunnel_cloudflared", "name"),
+    ("cloudflare_tunnel", "name"),
+    ("cloudflare_list", "name"),
+];
 
 impl Scope {
     fn new(parsed: &[(&str, &str, Body)], input: &mut Input) -> Self {
@@ -171,6 +189,7 @@ impl Scope {
             vars,
             locals: hcl::Map::new(),
             unresolved: std::collections::HashMap::new(),
+            stand_ins: hcl::Map::new(),
         };
         // Locals may use each other in any order: evaluate until nothing more resolves.
         let mut pending: Vec<(&str, &hcl::Attribute)> = parsed
@@ -228,7 +247,56 @@ impl Scope {
         let mut ctx = Context::new();
         ctx.declare_var("var", hcl::Value::Object(self.vars.clone()));
         ctx.declare_var("local", hcl::Value::Object(self.locals.clone()));
+        for (rtype, by_name) in &self.stand_ins {
+            ctx.declare_var(rtype.as_str(), by_name.clone());
+        }
         ctx
+    }
+
+    /// Fills [`Scope::stand_ins`] from the single-instance zones, tunnels and lists whose name is
+    /// known.
+    fn stand_in_ids(&mut self, parsed: &[(&str, &str, Body)]) {
+        let mut found: Vec<(String, String, String)> = Vec::new();
+        {
+            let ctx = self.context();
+            for (file, _, body) in parsed {
+                if file.ends_with(".tfvars") {
+                    continue;
+                }
+                for block in body
+                    .blocks()
+                    .filter(|b| b.identifier.as_str() == "resource")
+                {
+                    let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+                    let [rtype, name] = labels.as_slice() else {
+                        continue;
+                    };
+                    let attr = |key: &str| block.body.attributes().find(|a| a.key.as_str() == key);
+                    if attr("count").is_some() || attr("for_each").is_some() {
+                        continue;
+                    }
+                    let value = NAMED_BY_NAME
+                        .iter()
+                        .filter(|(t, _)| t == rtype)
+                        .find_map(|(_, key)| attr(key).and_then(|a| a.expr.evaluate(&ctx).ok()));
+                    if let Some(hcl::Value::String(value)) = value {
+                        found.push(((*rtype).to_owned(), (*name).to_owned(), value));
+                    }
+                }
+            }
+        }
+        for (rtype, name, value) in found {
+            let mut object = hcl::Map::new();
+            object.insert("id".to_owned(), hcl::Value::from(value.clone()));
+            object.insert("name".to_owned(), hcl::Value::from(value));
+            let by_name = self
+                .stand_ins
+                .entry(rtype)
+                .or_insert_with(|| hcl::Value::Object(hcl::Map::new()));
+            if let hcl::Value::Object(map) = by_name {
+                map.insert(name, hcl::Value::Object(object));
+            }
+        }
     }
 
     fn resource(

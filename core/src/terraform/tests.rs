@@ -1167,3 +1167,50 @@ fn hcl_that_does_not_parse_names_file_and_line() {
     );
     assert!(err.contains("(line 2, column 7)"), "{err}");
 }
+
+#[test]
+fn hcl_objects_made_in_the_same_configuration_are_referenced_by_name() {
+    let d = hcl(&[(
+        "main.tf",
+        r#"
+resource "cloudflare_zone" "main" {
+  name    = "example.org"
+  account = { id = "f037e56e89293a057740de681ac9abbe" }
+}
+resource "cloudflare_dns_record" "www" {
+  zone_id = cloudflare_zone.main.id
+  name    = "www"
+  type    = "CNAME"
+  content = cloudflare_zone.main.name
+}
+resource "cloudflare_dns_record" "ns" {
+  zone_id = cloudflare_zone.main.id
+  name    = "@"
+  type    = "TXT"
+  content = cloudflare_zone.main.name_servers[0]
+}
+"#,
+    )]);
+    let z = &d.snapshot.zones[0];
+    assert_eq!(
+        (z.zone.id.as_str(), z.zone.name.as_str()),
+        ("example.org", "example.org")
+    );
+    assert!(d
+        .notes
+        .iter()
+        .any(|n| n.contains("cloudflare_zone.main: the zone's id is not known yet")));
+    assert_eq!(z.dns_records[0].name, "www.example.org");
+    assert_eq!(z.dns_records[0].content_str(), "example.org");
+    assert_eq!(z.dns_records[1].name, "example.org");
+    let u = &d.unevaluated[0];
+    assert_eq!(
+        (u.address.as_str(), u.attribute.as_str()),
+        ("cloudflare_dns_record.ns", "content")
+    );
+    assert!(
+        u.why.contains("cloudflare_zone.main.name_servers"),
+        "{}",
+        u.why
+    );
+}
