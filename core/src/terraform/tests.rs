@@ -791,6 +791,35 @@ mod never_panics {
         }
 
         #[test]
+        fn truncated_or_mutated_configurations_are_loaded_or_refused_without_panicking(
+            cut in 0usize..1200, at in 0usize..1200, byte in prop::sample::select(b"{}[]()\"=.$#*?:,\n x0".to_vec())
+        ) {
+            let text = format!(r#"
+variable "z" {{ default = "{ZONE}" }}
+locals {{ n = {{ a = [1, 2] }} }}
+resource "cloudflare_dns_record" "r" {{
+  count   = length(local.n.a) > 1 ? 2 : 1
+  zone_id = var.z
+  name    = "r${{count.index}}"
+  type    = "CAA"
+  data {{ flags = "0" }}
+}}
+resource "cloudflare_zero_trust_tunnel_cloudflared_config" "c" {{
+  account_id = "{ACCOUNT}"
+  tunnel_id  = "t"
+  config = {{ ingress = [{{ service = "http_status:404", origin_request = {{ no_tls_verify = true }} }}] }}
+  dynamic "x" {{ for_each = [] }}
+}}
+"#);
+            let mut bytes = text.into_bytes();
+            let len = bytes.len();
+            bytes[at % len] = byte;
+            bytes.truncate(cut.max(1).min(len));
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let _ = load_hcl(&[("fuzz.tf".to_owned(), text)]);
+        }
+
+        #[test]
         fn any_value_in_any_attribute_is_loaded_or_refused_without_panicking(
             key in prop::sample::select(vec!["name", "type", "ttl", "data", "zone_id", "items", "config", "rules", "id", "value", "settings"]),
             value in prop_oneof![Just(json!(null)), Just(json!(1.5)), Just(json!("")), Just(json!([])),
