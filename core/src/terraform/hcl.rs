@@ -19,9 +19,10 @@ const DOCUMENT: &str = "Terraform configuration";
 /// Loads the `cloudflare_*` resources of `.tf` files (`files` are `(file name, text)`; names
 /// ending in `.tfvars` give variable values, as `terraform.tfvars` and `*.auto.tfvars` do).
 ///
-/// Zones, tunnels and lists made in the same configuration have no id before apply: their name
-/// stands in for it, both in the snapshot and in references (`zone_id = cloudflare_zone.main.id`),
-/// and a note says so.
+/// `import { to = ..., id = ... }` blocks give the resources they name their ids (a zone's id, a
+/// record's from `<zone_id>/<record_id>`, ...). Zones, tunnels and lists without one have no id
+/// before apply: their name stands in for it, both in the snapshot and in references
+/// (`zone_id = cloudflare_zone.main.id`), and a note says so.
 ///
 /// A resource whose key attributes (zone or account id, record name and type) are not known is
 /// skipped, and the `unevaluated` entry says which attribute and why; a resource with other unknown
@@ -64,6 +65,7 @@ pub fn load_hcl(files: &[(String, String)]) -> Result<Desired> {
         Map::new(),
     );
     let mut scope = Scope::new(&parsed, &mut input);
+    scope.read_imports(&parsed);
     scope.stand_in_ids(&parsed);
     for (file, text, body) in &parsed {
         if file.ends_with(".tfvars") {
@@ -134,6 +136,50 @@ struct Scope {
     /// at apply: `cloudflare_zone.main.id` then places the records of a zone made in the same
     /// configuration (the loader identifies such objects by name too).
     stand_ins: hcl::Map<String, hcl::Value>,
+    /// `import { to = ADDRESS, id = "..." }`: the ids of resources that already exist.
+    imports: std::collections::HashMap<String, String>,
+}
+
+/// The object id in a resource's import id (`<zone_id>/<record_id>` → the record id), for the
+/// types whose id the snapshot keeps.
+fn id_from_import(resource_type: &str, import_id: &str) -> Option<String> {
+    let last = import_id.rsplit('/').next().filter(|s| !s.is_empty())?;
+    match resource_type {
+        "cloudflare_zone" => Some(import_id.to_owned()),
+        "cloudflare_dns_record"
+        | "cloudflare_record"
+        | "cloudflare_list"
+        | "cloudflare_list_item"
+        | "cloudflare_ruleset"
+        | "cloudflare_zero_trust_tunnel_cloudflared"
+        | "cloudflare_tunnel" => Some(last.to_owned()),
+        _ => None,
+    }
+}
+
+/// `cloudflare_zone.main` or `cloudflare_dns_record.r["k"]` out of an `import` block's `to`.
+fn address_of(expr: &Expression) -> Option<String> {
+    let Expression::Traversal(t) = expr else {
+        return None;
+    };
+    let Expression::Variable(root) = &t.expr else {
+        return None;
+    };
+    let mut out = root.as_str().to_owned();
+    for op in &t.operators {
+        match op {
+            TraversalOperator::GetAttr(a) => {
+                out.push('.');
+                out.push_str(a.as_str());
+            }
+            TraversalOperator::Index(Expression::Number(n)) => out.push_str(&format!("[{n}]")),
+            TraversalOperator::Index(Expression::String(k)) => {
+                out.push_str(&format!("[{}]", Value::String(k.clone())))
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// The types whose name stands in for their id (the loader does the same when the id is absent).
@@ -190,6 +236,7 @@ impl Scope {
             locals: hcl::Map::new(),
             unresolved: std::collections::HashMap::new(),
             stand_ins: hcl::Map::new(),
+            imports: std::collections::HashMap::new(),
         };
         // Locals may use each other in any order: evaluate until nothing more resolves.
         let mut pending: Vec<(&str, &hcl::Attribute)> = parsed
@@ -253,10 +300,28 @@ impl Scope {
         ctx
     }
 
+    /// Reads the `import` blocks whose target and id are known.
+    fn read_imports(&mut self, parsed: &[(&str, &str, Body)]) {
+        let ctx = self.context();
+        let mut found = Vec::new();
+        for (_, _, body) in parsed.iter().filter(|(f, _, _)| !f.ends_with(".tfvars")) {
+            for block in body.blocks().filter(|b| b.identifier.as_str() == "import") {
+                let attr = |key: &str| block.body.attributes().find(|a| a.key.as_str() == key);
+                let to = attr("to").and_then(|a| address_of(&a.expr));
+                let id = attr("id").and_then(|a| a.expr.evaluate(&ctx).ok());
+                if let (Some(to), Some(hcl::Value::String(id))) = (to, id) {
+                    found.push((to, id));
+                }
+            }
+        }
+        drop(ctx);
+        self.imports.extend(found);
+    }
+
     /// Fills [`Scope::stand_ins`] from the single-instance zones, tunnels and lists whose name is
-    /// known.
+    /// known: their imported id, or else their name stands in for the id.
     fn stand_in_ids(&mut self, parsed: &[(&str, &str, Body)]) {
-        let mut found: Vec<(String, String, String)> = Vec::new();
+        let mut found: Vec<(String, String, String, String)> = Vec::new();
         {
             let ctx = self.context();
             for (file, _, body) in parsed {
@@ -280,14 +345,19 @@ impl Scope {
                         .filter(|(t, _)| t == rtype)
                         .find_map(|(_, key)| attr(key).and_then(|a| a.expr.evaluate(&ctx).ok()));
                     if let Some(hcl::Value::String(value)) = value {
-                        found.push(((*rtype).to_owned(), (*name).to_owned(), value));
+                        let id = self
+                            .imports
+                            .get(&format!("{rtype}.{name}"))
+                            .and_then(|i| id_from_import(rtype, i))
+                            .unwrap_or_else(|| value.clone());
+                        found.push(((*rtype).to_owned(), (*name).to_owned(), id, value));
                     }
                 }
             }
         }
-        for (rtype, name, value) in found {
+        for (rtype, name, id, value) in found {
             let mut object = hcl::Map::new();
-            object.insert("id".to_owned(), hcl::Value::from(value.clone()));
+            object.insert("id".to_owned(), hcl::Value::from(id));
             object.insert("name".to_owned(), hcl::Value::from(value));
             let by_name = self
                 .stand_ins
@@ -392,6 +462,14 @@ impl Scope {
             instance.line = line;
             let mut unevaluated = Vec::new();
             instance.attributes = self.body(&block.body, &ctx, "", &mut unevaluated);
+            if !instance.attributes.contains_key("id") {
+                let imported = self.imports.get(&instance.address);
+                if let Some(id) = imported.and_then(|i| id_from_import(rtype, i)) {
+                    instance
+                        .attributes
+                        .insert("id".to_owned(), Value::String(id));
+                }
+            }
             for (attribute, why) in unevaluated {
                 let top = attribute
                     .split(['.', '['])

@@ -1243,3 +1243,76 @@ resource "cloudflare_dns_record" "ns" {
         u.why
     );
 }
+
+#[test]
+fn exported_hcl_reads_back_as_the_account_it_came_from() {
+    let demo = crate::snapshot::demo();
+    let export = crate::export::export(&demo, &crate::export::ExportOptions::default());
+    let files: Vec<(String, String)> = export
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.text.clone()))
+        .collect();
+    let d = load_hcl(&files).unwrap();
+    assert!(d.unevaluated.is_empty(), "{:?}", d.unevaluated);
+    assert!(d.unknown_resources.is_empty(), "{:?}", d.unknown_resources);
+    // The import blocks give every resource its id back, so nothing stands in by name.
+    assert!(
+        !d.notes.iter().any(|n| n.contains("is not known yet")),
+        "{:?}",
+        d.notes
+    );
+    let loaded: std::collections::HashSet<&str> =
+        d.resources.iter().map(|r| r.address.as_str()).collect();
+    for r in &export.resources {
+        assert!(
+            loaded.contains(r.address.as_str()),
+            "{} not loaded",
+            r.address
+        );
+    }
+    let drift = crate::drift::diff(&d.snapshot, &demo);
+    assert!(
+        drift.is_empty(),
+        "{:?}",
+        drift.items.iter().take(3).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn hcl_import_blocks_give_resources_their_ids() {
+    let d = hcl(&[(
+        "main.tf",
+        &format!(
+            r#"
+variable "zone" {{ default = "{ZONE}" }}
+resource "cloudflare_zone" "z" {{ name = "example.com" }}
+import {{
+  to = cloudflare_zone.z
+  id = var.zone
+}}
+resource "cloudflare_dns_record" "www" {{
+  zone_id = cloudflare_zone.z.id
+  name    = "www"
+  type    = "A"
+  content = "192.0.2.1"
+}}
+import {{
+  to = cloudflare_dns_record.www
+  id = "${{var.zone}}/rec42"
+}}
+"#
+        ),
+    )]);
+    let z = &d.snapshot.zones[0];
+    assert_eq!(
+        (z.zone.id.as_str(), z.zone.name.as_str()),
+        (ZONE, "example.com")
+    );
+    assert_eq!(z.dns_records[0].id.as_deref(), Some("rec42"));
+    assert_eq!(z.dns_records[0].name, "www.example.com");
+    assert_eq!(
+        d.resources[1].import_id.as_deref(),
+        Some(format!("{ZONE}/rec42").as_str())
+    );
+}
