@@ -27,6 +27,7 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod terraform;
 pub mod tools;
 pub mod waf;
 pub mod watch;

@@ -37,6 +37,10 @@ pub struct Args {
     /// Snapshot the live account (needs CLOUDFLARE_API_TOKEN) and check it.
     #[arg(long)]
     live: bool,
+    /// Check the state a Terraform plan would leave (`terraform show -json plan.out`), before it
+    /// is applied; sections Terraform does not manage are UNKNOWN.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["snapshot", "live", "diff"])]
+    terraform_plan: Option<PathBuf>,
     #[command(flatten)]
     options: CheckOptions,
     /// Output format.
@@ -93,7 +97,10 @@ pub fn run(args: Args) -> Outcome {
     if let Some(files) = &args.diff {
         return diff(&args, &files[0], &files[1]);
     }
-    let input = load_input(args.snapshot.as_deref(), args.live, &args.options.zones)?;
+    let input = match &args.terraform_plan {
+        Some(path) => terraform_input(path)?,
+        None => load_input(args.snapshot.as_deref(), args.live, &args.options.zones)?,
+    };
     let (report, policy_errors) = check(&input.snapshot, &args.options)?;
     emit(&args, &report, &input)?;
     for err in &policy_errors {
@@ -156,6 +163,29 @@ pub(crate) fn load_input(
                 .to_owned(),
         ),
         artifact: Some("examples/snapshots/demo.json".to_owned()),
+    })
+}
+
+/// The planned state of a Terraform plan (or a state, or `.tf` files), with what Terraform leaves
+/// unknown on stderr.
+fn terraform_input(path: &Path) -> Result<Input, CliError> {
+    let desired = super::snapshot::load_terraform(path)?;
+    super::snapshot::print_terraform_remarks(&desired);
+    let what = match desired.snapshot.source.kind {
+        cfcp::snapshot::SourceKind::TerraformPlan => "the planned state of Terraform plan",
+        cfcp::snapshot::SourceKind::TerraformState => "the Terraform state",
+        _ => "the Terraform configuration",
+    };
+    let header = format!(
+        "Checking {what} {} ({} resources; {} sections Terraform does not manage are UNKNOWN)",
+        path.display(),
+        desired.resources.len(),
+        desired.snapshot.gaps.len()
+    );
+    Ok(Input {
+        snapshot: desired.snapshot,
+        header: Some(header),
+        artifact: Some(path.display().to_string()),
     })
 }
 
