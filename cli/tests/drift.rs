@@ -129,7 +129,7 @@ fn drift_json(fake: &FakeHandle, dir: &Path) -> Value {
         &[
             "drift",
             "--desired",
-            "desired.json",
+            "terraform.tfstate",
             "--live",
             "--format",
             "json",
@@ -151,12 +151,14 @@ fn drift_finds_exactly_the_changes_and_remediate_reverts_them_with_approval() {
     let dir = tempfile::tempdir().unwrap();
     // The desired state: what Terraform last applied (the account before the changes).
     let desired = fake.current_snapshot();
-    std::fs::write(dir.path().join("desired.json"), desired.to_json_pretty()).unwrap();
+    // What Terraform last applied: a state (format 4, provider v5 types) of the account as it was.
+    let state = cfcp::terraform::to_state(&desired);
+    std::fs::write(dir.path().join("terraform.tfstate"), state.to_string()).unwrap();
     let failing_before = failures(&desired);
     let out = cfcp(
         &fake,
         dir.path(),
-        &["drift", "--desired", "desired.json", "--live"],
+        &["drift", "--desired", "terraform.tfstate", "--live"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).starts_with("No drift"), "{}", text(&out));
@@ -180,6 +182,16 @@ fn drift_finds_exactly_the_changes_and_remediate_reverts_them_with_approval() {
             .find(|i| i["change"] == change && i["import_id"].as_str().unwrap().contains(id_part))
             .unwrap_or_else(|| panic!("no {change} item for {id_part}: {summary:?}"))
     };
+    // Terraform's names for what drifted.
+    assert!(
+        items
+            .iter()
+            .filter(|i| i["change"] != "added")
+            .all(|i| i["address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("cloudflare_"))),
+        "{drift:#}"
+    );
     let api = find("changed", &api_id);
     assert_eq!(api["attributes"][0]["path"], "proxied");
     assert_eq!(api["risk"]["level"], "high");
@@ -199,7 +211,7 @@ fn drift_finds_exactly_the_changes_and_remediate_reverts_them_with_approval() {
     let out = cfcp(
         &fake,
         dir.path(),
-        &["remediate", "--desired", "desired.json", "--live"],
+        &["remediate", "--desired", "terraform.tfstate", "--live"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let plan = text(&out);
@@ -220,7 +232,7 @@ fn drift_finds_exactly_the_changes_and_remediate_reverts_them_with_approval() {
         &[
             "remediate",
             "--desired",
-            "desired.json",
+            "terraform.tfstate",
             "--live",
             "--apply",
         ],
@@ -240,7 +252,7 @@ fn drift_finds_exactly_the_changes_and_remediate_reverts_them_with_approval() {
         &[
             "remediate",
             "--desired",
-            "desired.json",
+            "terraform.tfstate",
             "--live",
             "--apply",
             "--yes",

@@ -49,20 +49,34 @@ pub struct Args {
     output: Option<PathBuf>,
 }
 
-/// Reads the desired state: a snapshot, or whatever Terraform wrote.
-pub(crate) fn load_desired(path: &Path) -> Result<Snapshot, CliError> {
-    let bytes = crate::env::read_input(path)?;
-    let is_snapshot = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned))
-        .is_some_and(|f| f.starts_with("cfcp.snapshot/"));
-    if is_snapshot {
-        return Ok(Snapshot::from_json_slice(&bytes)?);
+/// The desired state: a snapshot, with the Terraform addresses of its resources when it came
+/// from Terraform.
+pub(crate) struct DesiredState {
+    pub snapshot: Snapshot,
+    pub resources: Vec<cfcp::terraform::ResourceRef>,
+}
+
+/// Reads the desired state: a cfcp snapshot, or whatever Terraform wrote (a state, `terraform
+/// show -json` of a state or plan, or a directory of `.tf` files).
+pub(crate) fn load_desired(path: &Path) -> Result<DesiredState, CliError> {
+    if !path.is_dir() {
+        let bytes = crate::env::read_input(path)?;
+        let is_snapshot = serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned))
+            .is_some_and(|f| f.starts_with("cfcp.snapshot/"));
+        if is_snapshot {
+            return Ok(DesiredState {
+                snapshot: Snapshot::from_json_slice(&bytes)?,
+                resources: Vec::new(),
+            });
+        }
     }
-    Err(CliError::Core(cfcp::Error::UnsupportedFormat {
-        found: format!("{}: not a cfcp snapshot", path.display()),
-        supported: cfcp::snapshot::FORMAT_V1.to_owned(),
-    }))
+    let desired = crate::commands::snapshot::load_terraform(path)?;
+    Ok(DesiredState {
+        snapshot: desired.snapshot,
+        resources: desired.resources,
+    })
 }
 
 /// The live side: a file, or the API limited to the desired state's zones.
@@ -111,7 +125,7 @@ pub(crate) fn read_live(
 /// Runs `cfcp drift`.
 pub fn run(args: Args) -> Outcome {
     let desired = load_desired(&args.sides.desired)?;
-    let (live, _) = load_live(&args.sides, &desired)?;
+    let (live, _) = load_live(&args.sides, &desired.snapshot)?;
     let drift = compute(&desired, &live);
     let text = render(&drift, args.format);
     match &args.output {
@@ -121,10 +135,11 @@ pub fn run(args: Args) -> Outcome {
     Ok(i32::from(!drift.is_empty()))
 }
 
-/// Diff and risk.
-pub(crate) fn compute(desired: &Snapshot, live: &Snapshot) -> Drift {
-    let mut drift = drift::diff(desired, live);
-    drift::assess(&mut drift, desired, live);
+/// Diff, risk, and Terraform's names for the drifted resources.
+pub(crate) fn compute(desired: &DesiredState, live: &Snapshot) -> Drift {
+    let mut drift = drift::diff(&desired.snapshot, live);
+    drift::assess(&mut drift, &desired.snapshot, live);
+    drift::name_by_terraform(&mut drift, &desired.resources);
     drift
 }
 

@@ -89,7 +89,7 @@ pub fn run(args: Args) -> Outcome {
         eprintln!("error: --apply changes the live account: drop the SNAPSHOT argument");
         return Ok(2);
     }
-    let (live, client) = crate::commands::drift::load_live(&args.sides, &desired)?;
+    let (live, client) = crate::commands::drift::load_live(&args.sides, &desired.snapshot)?;
     let drift = crate::commands::drift::compute(&desired, &live);
     if args.direction == Direction::Adopt {
         if args.apply {
@@ -199,7 +199,7 @@ pub fn run(args: Args) -> Outcome {
     log.close(time::OffsetDateTime::now_utc())?;
     let applied = result?.applied;
     // Verify: read the account again and recompute drift and invariants.
-    let after = crate::commands::drift::read_live(&client, &desired)?;
+    let after = crate::commands::drift::read_live(&client, &desired.snapshot)?;
     let left = crate::commands::drift::compute(&desired, &after);
     let report = cfcp::invariants::run(
         &after,

@@ -26,6 +26,7 @@
 //! assert_eq!(drift.items[0].attributes[0].path, "proxied");
 //! ```
 
+mod address;
 pub(crate) mod compare;
 pub mod normalise;
 pub mod render;
@@ -39,6 +40,7 @@ use serde_json::Value;
 
 use crate::snapshot::Snapshot;
 
+pub use address::name_by_terraform;
 pub use revert::{
     highest_risk, revert, route, RevertOptions, RevertPlan, RevertStep, Unrevertable,
 };
