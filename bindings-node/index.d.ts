@@ -133,6 +133,11 @@ export declare class Snapshot {
   static load(path: string): Snapshot
   /** Parses snapshot JSON text. */
   static fromJson(text: string): Snapshot
+  /**
+   * The desired state Terraform describes, from a state (format 4) or `terraform show -json`
+   * of a state or a plan (the planned values): sections Terraform does not manage are gaps.
+   */
+  static fromTerraform(text: string, detail?: string | undefined | null): Snapshot
   /** The bundled demo account (good and bad configuration), for trying cfcp without a token. */
   static demo(): Snapshot
   /** The snapshot as pretty JSON; loading it again gives an equal snapshot. */

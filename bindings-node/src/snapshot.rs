@@ -66,6 +66,15 @@ impl Snapshot {
             .map_err(|e| failure(&e, None).into_napi(&env))
     }
 
+    /// The desired state Terraform describes, from a state (format 4) or `terraform show -json`
+    /// of a state or a plan (the planned values): sections Terraform does not manage are gaps.
+    #[napi(factory)]
+    pub fn from_terraform(env: Env, text: String, detail: Option<String>) -> Result<Snapshot> {
+        cfcp::terraform::load_json(text.as_bytes(), detail.as_deref().unwrap_or("terraform"))
+            .map(|desired| Snapshot::new(desired.snapshot))
+            .map_err(|e| failure(&e, None).into_napi(&env))
+    }
+
     /// The bundled demo account (good and bad configuration), for trying cfcp without a token.
     #[napi(factory)]
     pub fn demo() -> Snapshot {

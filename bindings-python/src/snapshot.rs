@@ -43,6 +43,17 @@ impl PySnapshot {
             .map_err(|e| to_py_err(e, None))
     }
 
+    /// The desired state Terraform describes, from a state (format 4) or `terraform show -json`
+    /// of a state or a plan (the planned values): sections Terraform does not manage are gaps.
+    #[staticmethod]
+    #[pyo3(signature = (text, detail="terraform"))]
+    fn from_terraform(py: Python<'_>, text: &str, detail: &str) -> PyResult<Self> {
+        let (text, detail) = (text.to_owned(), detail.to_owned());
+        py.allow_threads(move || cfcp::terraform::load_json(text.as_bytes(), &detail))
+            .map(|desired| PySnapshot::new(desired.snapshot))
+            .map_err(|e| to_py_err(e, None))
+    }
+
     /// The bundled demo account (good and bad configuration), for trying cfcp without a token.
     #[staticmethod]
     fn demo() -> Self {

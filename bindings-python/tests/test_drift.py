@@ -73,3 +73,46 @@ def test_bad_input_names_the_path() -> None:
     assert "items" in str(info.value)
     with pytest.raises(ValueError):
         cfcp.drift.render(cfcp.drift.diff(cfcp.Snapshot.demo(), cfcp.Snapshot.demo()), format="html")
+
+
+STATE = {
+    "version": 4,
+    "terraform_version": "1.9.0",
+    "resources": [
+        {
+            "mode": "managed",
+            "type": "cloudflare_dns_record",
+            "name": "api",
+            "provider": 'provider["registry.terraform.io/cloudflare/cloudflare"]',
+            "instances": [
+                {
+                    "schema_version": 0,
+                    "attributes": {
+                        "id": "0ee55efff3d6956f395af6c05d394ed0",
+                        "zone_id": "b7413d53f51c03ab509a501d0e86d7df",
+                        "name": "api.acme-shop.com",
+                        "type": "A",
+                        "content": "203.0.113.11",
+                        "proxied": True,
+                        "ttl": 1,
+                    },
+                }
+            ],
+        }
+    ],
+}
+
+
+def test_terraform_state_is_a_desired_state() -> None:
+    desired = cfcp.Snapshot.from_terraform(json.dumps(STATE), "terraform.tfstate")
+    assert desired.stats["dns_records"] == 1
+    # Only the record Terraform manages is compared; settings and the rest are gaps.
+    assert any(g["section"] == "settings" for g in desired.gaps)
+    # The zone's other records are not in the state: made outside Terraform.
+    same = cfcp.drift.diff(desired, cfcp.Snapshot.demo())["items"]
+    assert {i["change"] for i in same} == {"added"} and len(same) == 28
+    drift = cfcp.drift.diff(desired, grey_clouded())
+    changed = [i for i in drift["items"] if i["change"] == "changed"]
+    assert [i["attributes"][0]["path"] for i in changed] == ["proxied"]
+    with pytest.raises(cfcp.SnapshotError, match="line 1, column 29"):
+        cfcp.Snapshot.from_terraform('{"version": 4, "resources": [')

@@ -7,7 +7,7 @@
 // this repository's bindings-node built by `npm run build`.
 
 import { randomUUID } from 'node:crypto'
-import { appendFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 
@@ -100,9 +100,14 @@ export async function main(env = process.env) {
       .split(',')
       .map((z) => z.trim())
       .filter(Boolean)
+    const planInput = input('terraform-plan', env)
     let snapshot
     let artifact
-    if (snapshotInput) {
+    if (planInput) {
+      // The state a merge request would produce, checked before anything is applied.
+      snapshot = cfcp.Snapshot.fromTerraform(readFileSync(inWorkspace(planInput), 'utf8'), planInput)
+      artifact = planInput
+    } else if (snapshotInput) {
       snapshot = cfcp.Snapshot.load(inWorkspace(snapshotInput))
       artifact = snapshotInput
     } else if (token) {

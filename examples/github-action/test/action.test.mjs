@@ -138,3 +138,47 @@ test('the protocol helpers', () => {
   assert.equal(threshold(''), 0)
   assert.throws(() => threshold('severe'), /unknown severity/)
 })
+
+/** `terraform show -json` of a plan that sets `ssl` to `ssl` on one zone. */
+function planJson(ssl) {
+  const zone = '023e105f4ecef8ad9ca31a8372d0c353'
+  const resource = (address, values) => {
+    const [type, name] = address.split('.')
+    return { address, mode: 'managed', type, name, values }
+  }
+  return JSON.stringify({
+    format_version: '1.2',
+    terraform_version: '1.9.0',
+    planned_values: {
+      root_module: {
+        resources: [
+          resource('cloudflare_zone.main', { id: zone, name: 'example.com' }),
+          resource('cloudflare_zone_setting.ssl', { zone_id: zone, setting_id: 'ssl', value: ssl }),
+        ],
+      },
+    },
+    resource_changes: [],
+  })
+}
+
+test('terraform-plan: the planned state is checked before anything is applied', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfcp-plan-'))
+  const weak = join(dir, 'weak.json')
+  const strict = join(dir, 'strict.json')
+  writeFileSync(weak, planJson('flexible'))
+  writeFileSync(strict, planJson('strict'))
+  const bad = runAction({ 'terraform-plan': weak, 'fail-on': 'high', format: 'json' })
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr)
+  const report = JSON.parse(readFileSync(join(bad.dir, 'cfcp-report.json'), 'utf8'))
+  const failing = report.findings.filter((f) => f.status === 'FAIL').map((f) => f.check_id)
+  assert.ok(failing.includes('zone_ssl_strict'), failing.join(', '))
+  assert.match(bad.stdout, /::error .*zone_ssl_strict|zone_ssl_strict/)
+  const good = runAction({ 'terraform-plan': strict, 'fail-on': 'high', format: 'json' })
+  assert.equal(good.status, 0, good.stdout + good.stderr)
+  // A file that is not Terraform's JSON fails the step with an ::error:: line.
+  const garbage = join(dir, 'garbage.json')
+  writeFileSync(garbage, '{"format_version": "1.2", "planned_values": ')
+  const broken = runAction({ 'terraform-plan': garbage })
+  assert.equal(broken.status, 1)
+  assert.match(broken.stdout, /::error::/)
+})
