@@ -64,3 +64,38 @@ pub fn has_credentials() -> bool {
     let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
     set("CLOUDFLARE_API_TOKEN") || (set("CLOUDFLARE_EMAIL") && set("CLOUDFLARE_API_KEY"))
 }
+
+/// A human's answer to a y/N question on the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// `y` or `yes`.
+    Yes,
+    /// Anything else.
+    No,
+    /// Standard input is not a terminal: nobody to ask (pass `--yes` instead).
+    NotATerminal,
+}
+
+/// Asks `question [y/N]` on the terminal; only `y`/`yes` approves.
+pub fn ask_yes_no(question: &str) -> Result<Answer, CliError> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return Ok(Answer::NotATerminal);
+    }
+    let io = |path: &str| {
+        let path = std::path::PathBuf::from(path);
+        move |source| CliError::Io { path, source }
+    };
+    print!("{question} [y/N] ");
+    std::io::stdout().flush().map_err(io("<stdout>"))?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(io("<stdin>"))?;
+    Ok(if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+        Answer::Yes
+    } else {
+        Answer::No
+    })
+}

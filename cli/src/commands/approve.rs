@@ -8,7 +8,6 @@
 //! Exit codes: 0 approved (or listed), 1 declined, expired or already approved, 2 bad input
 //! (unknown plan, bad id, unreadable directory).
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cfcp::audit::{AuditLog, AuditOptions};
@@ -91,22 +90,16 @@ pub fn run(args: Args) -> Outcome {
         return Ok(1);
     }
     if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            eprintln!("error: not a terminal: pass --yes to approve without being asked");
-            return Ok(2);
-        }
-        print!("Approve plan {id}? [y/N] ");
-        std::io::stdout()
-            .flush()
-            .map_err(io(Path::new("<stdout>")))?;
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(io(Path::new("<stdin>")))?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
-            println!("not approved");
-            return Ok(1);
+        match crate::env::ask_yes_no(&format!("Approve plan {id}?"))? {
+            crate::env::Answer::Yes => {}
+            crate::env::Answer::NotATerminal => {
+                eprintln!("error: not a terminal: pass --yes to approve without being asked");
+                return Ok(2);
+            }
+            crate::env::Answer::No => {
+                println!("not approved");
+                return Ok(1);
+            }
         }
     }
     let approver = std::env::var("USER")

@@ -15,7 +15,6 @@
 //! Exit codes: 0 nothing left to revert, 1 drift left (plan printed, refused, declined or failed),
 //! 2 bad input.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use cfcp::audit::{AuditLog, AuditOptions, Decision};
@@ -73,13 +72,6 @@ pub struct Args {
     /// With --direction adopt: the directory to write the Terraform code into.
     #[arg(short, long, value_name = "DIR", required_if_eq("direction", "adopt"))]
     output: Option<PathBuf>,
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
-    move |source| CliError::Io {
-        path: path.to_owned(),
-        source,
-    }
 }
 
 /// Runs `cfcp remediate`.
@@ -270,20 +262,14 @@ fn approve(plan: &RevertPlan, steps: &[usize], yes: bool) -> Result<bool, CliErr
     if yes {
         return Ok(true);
     }
-    if !std::io::stdin().is_terminal() {
-        eprintln!("error: not a terminal: pass --yes to approve without being asked");
-        return Ok(false);
+    match crate::env::ask_yes_no("Approve them?")? {
+        crate::env::Answer::Yes => Ok(true),
+        crate::env::Answer::No => Ok(false),
+        crate::env::Answer::NotATerminal => {
+            eprintln!("error: not a terminal: pass --yes to approve without being asked");
+            Ok(false)
+        }
     }
-    print!("Approve them? [y/N] ");
-    std::io::stdout()
-        .flush()
-        .map_err(io(Path::new("<stdout>")))?;
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(io(Path::new("<stdin>")))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES"))
 }
 
 /// What [`apply_steps`] did.

@@ -16,34 +16,19 @@ use crate::snapshot::{
     Snapshot, TunnelSnapshot, ZoneSnapshot,
 };
 
-/// Members Cloudflare computes: never compared, whatever the desired state says about them.
-const COMPUTED: &[&str] = &[
-    "id",
-    "created_on",
-    "modified_on",
-    "last_updated",
-    "meta",
-    "version",
-    "zone_id",
-    "zone_name",
+/// Besides [`crate::snapshot::COMPUTED_MEMBERS`], members that describe state rather than
+/// configuration (a tunnel's connections, a list's counts) or that are matched on, not compared
+/// (`ref`): never compared, whatever the desired state says about them.
+const NOT_COMPARED: &[&str] = &[
     "account_id",
-    "proxiable",
-    "locked",
-    "editable",
-    "comment_modified_on",
-    "tags_modified_on",
-    "using_latest_model",
-    "stale_zone_configuration",
     "num_items",
     "num_referencing_filters",
-    "created_at",
     "deleted_at",
     "conns_active_at",
     "conns_inactive_at",
     "connections",
     "status",
     "ref",
-    "categories",
 ];
 
 fn to_value<T: Serialize>(item: &T) -> Value {
@@ -53,7 +38,10 @@ fn to_value<T: Serialize>(item: &T) -> Value {
 fn without_computed(map: &Map<String, Value>) -> Value {
     Value::Object(
         map.iter()
-            .filter(|(k, _)| !COMPUTED.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !crate::snapshot::COMPUTED_MEMBERS.contains(&k.as_str())
+                    && !NOT_COMPARED.contains(&k.as_str())
+            })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     )

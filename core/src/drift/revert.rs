@@ -146,33 +146,9 @@ fn stage(op: &Operation) -> u8 {
     }
 }
 
-/// Members of an API object the API computes; never sent back.
-const COMPUTED: &[&str] = &[
-    "id",
-    "created_on",
-    "modified_on",
-    "last_updated",
-    "meta",
-    "version",
-    "zone_id",
-    "zone_name",
-    "proxiable",
-    "locked",
-    "comment_modified_on",
-    "tags_modified_on",
-    "using_latest_model",
-    "stale_zone_configuration",
-    "editable",
-];
-
 fn body_of(desired: &Value) -> Value {
     match desired {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, v)| !COMPUTED.contains(&k.as_str()) && !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
+        Value::Object(map) => Value::Object(crate::snapshot::configured_members(map)),
         other => other.clone(),
     }
 }

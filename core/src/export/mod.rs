@@ -75,33 +75,12 @@ pub struct Export {
     pub skipped: Vec<Skipped>,
 }
 
-/// Members the API computes: never written as configuration.
-const COMPUTED: &[&str] = &[
-    "id",
-    "created_on",
-    "modified_on",
-    "last_updated",
-    "meta",
-    "version",
-    "zone_id",
-    "zone_name",
-    "proxiable",
-    "locked",
-    "editable",
-    "comment_modified_on",
-    "tags_modified_on",
-    "using_latest_model",
-    "stale_zone_configuration",
-    "settings",
-    "categories",
-    "created_at",
-];
-
+/// What a configuration sets: computed members and nulls dropped, and a record's `settings`
+/// (defaults Cloudflare fills in) left to the provider.
 fn configured(map: &Map<String, Value>) -> Map<String, Value> {
-    map.iter()
-        .filter(|(k, v)| !COMPUTED.contains(&k.as_str()) && !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    let mut set = crate::snapshot::configured_members(map);
+    set.remove("settings");
+    set
 }
 
 /// Builds files, keeping resource names unique.

@@ -61,6 +61,42 @@ pub struct Snapshot {
     pub extra: Map<String, Value>,
 }
 
+/// Members Cloudflare computes (ids, timestamps, derived flags) in the objects it returns: never
+/// configuration, so never sent back, written as Terraform or compared as drift.
+pub const COMPUTED_MEMBERS: &[&str] = &[
+    "id",
+    "created_on",
+    "created_at",
+    "modified_on",
+    "last_updated",
+    "meta",
+    "version",
+    "zone_id",
+    "zone_name",
+    "proxiable",
+    "locked",
+    "editable",
+    "comment_modified_on",
+    "tags_modified_on",
+    "using_latest_model",
+    "stale_zone_configuration",
+    "categories",
+];
+
+/// `map` without [`COMPUTED_MEMBERS`] and `null`s: what a configuration sets.
+///
+/// ```
+/// let map = serde_json::json!({"id": "r1", "proxied": true, "comment": null, "modified_on": "x"});
+/// let set = cfcp::snapshot::configured_members(map.as_object().unwrap());
+/// assert_eq!(serde_json::Value::Object(set), serde_json::json!({"proxied": true}));
+/// ```
+pub fn configured_members(map: &Map<String, Value>) -> Map<String, Value> {
+    map.iter()
+        .filter(|(k, v)| !COMPUTED_MEMBERS.contains(&k.as_str()) && !v.is_null())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// An RFC 3339 timestamp, kept exactly as written so it round-trips.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
