@@ -344,3 +344,102 @@ pub(crate) async fn apply_steps(
         failed: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fake_cloudflare::{FakeConfig, FakeHandle, TokenSpec};
+
+    const TOKEN: &str = "remediate-unit-token";
+
+    fn client(fake: &FakeHandle) -> cfcp::api::Client {
+        cfcp::api::Client::builder()
+            .base_url(fake.base_url())
+            .credentials(cfcp::api::Credentials::token(TOKEN))
+            .max_retries(0)
+            .build()
+            .unwrap()
+    }
+
+    /// A record deleted by somebody else between planning and applying: the step fails with the
+    /// API's answer, the trail shows it, and planning again from the account as it now is
+    /// recreates the record instead.
+    #[test]
+    fn a_resource_deleted_meanwhile_fails_its_step_and_the_next_run_recreates_it() {
+        let seed = cfcp::snapshot::demo();
+        let fake = FakeHandle::spawn_blocking_thread(
+            FakeConfig::new(seed.clone()).with_token(TokenSpec::all(TOKEN)),
+        )
+        .unwrap();
+        let desired = crate::commands::drift::DesiredState {
+            snapshot: seed.clone(),
+            resources: Vec::new(),
+        };
+        let zone = seed.zone("acme-api.io").unwrap();
+        let zone_id = zone.zone.id.clone();
+        let record = zone
+            .dns_records
+            .iter()
+            .find(|r| r.name == "origin.acme-api.io")
+            .unwrap();
+        let record_id = record.id.get().unwrap().clone();
+        // Somebody changes the record's TTL through the API ...
+        let c = client(&fake);
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let patch = cfcp::plan::Operation {
+            method: "PATCH".into(),
+            path: format!("/zones/{zone_id}/dns_records/{record_id}"),
+            body: Some(json!({"ttl": 60})),
+            effect: cfcp::plan::Effect::PatchRecord {
+                record_id: record_id.clone(),
+            },
+            summary: String::new(),
+        };
+        rt.block_on(c.execute_operation(&patch)).unwrap();
+        let drift = crate::commands::drift::compute(&desired, &fake.current_snapshot());
+        let plan = drift::revert(&drift, &RevertOptions::default());
+        assert_eq!(plan.steps.len(), 1);
+        // ... and before the revert runs, somebody deletes the record.
+        let delete = cfcp::plan::Operation {
+            method: "DELETE".into(),
+            body: None,
+            effect: cfcp::plan::Effect::DeleteRecord {
+                record_id: record_id.clone(),
+            },
+            ..patch
+        };
+        rt.block_on(c.execute_operation(&delete)).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let key = cfcp::audit::load_or_generate(&dir.path().join("audit.jsonl.key")).unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let log = AuditLog::open(&path, key.key, AuditOptions::default(), now).unwrap();
+        let result = rt
+            .block_on(apply_steps(&c, &plan.steps, &log, &Value::Null))
+            .unwrap();
+        assert_eq!(result.applied, 0);
+        let failed = result.failed.unwrap();
+        assert!(
+            failed.contains("404") || failed.to_lowercase().contains("not found"),
+            "{failed}"
+        );
+        log.close(time::OffsetDateTime::now_utc()).unwrap();
+        let trail = std::fs::read_to_string(&path).unwrap();
+        assert!(trail.contains("\"status\":\"failed\""), "{trail}");
+
+        // Planning again from what the account now is: the record is missing, so it is created.
+        let drift = crate::commands::drift::compute(&desired, &fake.current_snapshot());
+        let plan = drift::revert(&drift, &RevertOptions::default());
+        assert_eq!(plan.steps.len(), 1);
+        assert_eq!(plan.steps[0].operation.method, "POST");
+        let key = cfcp::audit::load_or_generate(&dir.path().join("audit.jsonl.key")).unwrap();
+        let log = AuditLog::open(&path, key.key, AuditOptions::default(), now).unwrap();
+        let result = rt
+            .block_on(apply_steps(&c, &plan.steps, &log, &Value::Null))
+            .unwrap();
+        assert_eq!((result.applied, result.failed), (1, None));
+        let left = crate::commands::drift::compute(&desired, &fake.current_snapshot());
+        assert!(left.is_empty(), "{}", drift::render::text(&left));
+    }
+}
