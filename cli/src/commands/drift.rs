@@ -107,8 +107,11 @@ pub(crate) fn read_live(
             .collect(),
     };
     let runtime = crate::env::runtime()?;
-    let mut live =
-        runtime.block_on(client.snapshot(&scope, crate::env::now(), &cfcp::api::NoProgress))?;
+    // Reading a large account takes a while: a progress bar on a terminal, as `cfcp snapshot`.
+    let progress = crate::commands::snapshot::Progress::new();
+    let result = runtime.block_on(client.snapshot(&scope, crate::env::now(), &progress));
+    progress.finish();
+    let mut live = result?;
     // Terraform may know a zone only by id: keep the zones it describes, by id or name.
     let wanted = |z: &cfcp::snapshot::ZoneSnapshot| {
         desired

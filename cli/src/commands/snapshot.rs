@@ -96,12 +96,12 @@ pub fn run(args: Args) -> Outcome {
 }
 
 /// A progress bar on stderr; indicatif draws nothing when stderr is not a terminal.
-struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
 }
 
 impl Progress {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
@@ -113,7 +113,7 @@ impl Progress {
         Progress { bar }
     }
 
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
 }
