@@ -29,6 +29,7 @@ pub mod rules;
 pub mod snapshot;
 pub mod terraform;
 pub mod tools;
+pub mod tunnel;
 pub mod waf;
 pub mod watch;
 

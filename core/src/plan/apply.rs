@@ -189,6 +189,16 @@ pub fn apply_to_snapshot(
                 body.insert("config".into(), config);
                 tunnel.configuration = Some(decode(body)?);
             }
+            Effect::RotateTunnelSecret { tunnel_id } => {
+                if !after
+                    .accounts
+                    .iter()
+                    .flat_map(|a| &a.tunnels)
+                    .any(|t| t.tunnel.id == *tunnel_id)
+                {
+                    return Err(bad(format!("no tunnel {tunnel_id:?} in the snapshot")));
+                }
+            }
         }
     }
     Ok(after)

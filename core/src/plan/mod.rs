@@ -113,6 +113,11 @@ pub enum Effect {
         /// The tunnel.
         tunnel_id: String,
     },
+    /// Tunnel `tunnel_id`'s secret replaced (`cfcp tunnel rotate`; the snapshot holds no secret).
+    RotateTunnelSecret {
+        /// The tunnel.
+        tunnel_id: String,
+    },
 }
 
 /// One API request of a plan, exactly as it will be sent.
