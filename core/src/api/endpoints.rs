@@ -505,3 +505,56 @@ impl Client {
         Ok(envelope.result.unwrap_or(Value::Null))
     }
 }
+
+// ---- Cloudflare Tunnel credentials (`cfcp tunnel rotate`) ----------------------------------------
+
+impl Client {
+    /// `PATCH /accounts/{id}/cfd_tunnel/{tunnel}` with `{"tunnel_secret": …}`: replaces the
+    /// tunnel's secret. Connectors started with the old token can no longer connect. The secret
+    /// is only in the request body, never in an error.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: cfcp::api::Client) -> cfcp::Result<()> {
+    /// let secret = cfcp::tunnel::TunnelSecret::from_bytes(&[0u8; 32]); // use the OS random source
+    /// client.rotate_tunnel_secret("account-id", "tunnel-uuid", &secret).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn rotate_tunnel_secret(
+        &self,
+        account_id: &str,
+        tunnel_id: &str,
+        secret: &crate::tunnel::TunnelSecret,
+    ) -> Result<Tunnel> {
+        let path = format!(
+            "{}/cfd_tunnel/{}",
+            account_path(account_id),
+            encode(tunnel_id)
+        );
+        let body = serde_json::json!({ "tunnel_secret": secret.expose() });
+        self.result(Call::with_body(Method::PATCH, path, &body)?)
+            .await
+    }
+
+    /// `GET /accounts/{id}/cfd_tunnel/{tunnel}/token`: the connector token
+    /// (`cloudflared tunnel run --token …`), as a secret type.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: cfcp::api::Client) -> cfcp::Result<()> {
+    /// let token = client.tunnel_token("account-id", "tunnel-uuid").await?;
+    /// assert_eq!(format!("{token:?}"), "***");
+    /// # Ok(()) }
+    /// ```
+    pub async fn tunnel_token(
+        &self,
+        account_id: &str,
+        tunnel_id: &str,
+    ) -> Result<crate::tunnel::ConnectorToken> {
+        let path = format!(
+            "{}/cfd_tunnel/{}/token",
+            account_path(account_id),
+            encode(tunnel_id)
+        );
+        let token: String = self.result(Call::get(path)).await?;
+        Ok(crate::tunnel::ConnectorToken::new(token))
+    }
+}

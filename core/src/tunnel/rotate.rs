@@ -35,6 +35,21 @@ impl TunnelSecret {
         TunnelSecret(base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
+    /// A secret given as base64 text (standard alphabet), if it decodes to at least 32 bytes.
+    ///
+    /// ```
+    /// use cfcp::tunnel::TunnelSecret;
+    /// let s = TunnelSecret::from_bytes(&[9u8; 32]);
+    /// assert_eq!(TunnelSecret::from_base64(s.expose()), Some(s));
+    /// assert_eq!(TunnelSecret::from_base64("c2hvcnQ="), None);
+    /// ```
+    pub fn from_base64(text: &str) -> Option<TunnelSecret> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?;
+        (bytes.len() >= 32).then(|| TunnelSecret(text.to_owned()))
+    }
+
     /// The base64 text, to send it.
     pub fn expose(&self) -> &str {
         &self.0

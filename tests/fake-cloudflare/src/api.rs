@@ -118,6 +118,7 @@ enum Route {
     Tunnel(String, String),
     TunnelConfig(String, String),
     TunnelConnections(String, String),
+    TunnelToken(String, String),
     Lists(String),
     List(String, String),
     ListItems(String, String),
@@ -161,6 +162,7 @@ fn parse_route(path: &str) -> Option<Route> {
         ["accounts", a, "cfd_tunnel", t] => Route::Tunnel(o(a), o(t)),
         ["accounts", a, "cfd_tunnel", t, "configurations"] => Route::TunnelConfig(o(a), o(t)),
         ["accounts", a, "cfd_tunnel", t, "connections"] => Route::TunnelConnections(o(a), o(t)),
+        ["accounts", a, "cfd_tunnel", t, "token"] => Route::TunnelToken(o(a), o(t)),
         ["accounts", a, "rules", "lists"] => Route::Lists(o(a)),
         ["accounts", a, "rules", "lists", "bulk_operations", op] => {
             Route::ListOperation(o(a), o(op))
@@ -191,6 +193,7 @@ fn methods(route: &Route) -> &'static [Method] {
     const GET: &[Method] = &[Method::GET];
     match route {
         TunnelConfig(..) | Entrypoint(..) | BotManagement(_) => &[Method::GET, Method::PUT],
+        Tunnel(..) => &[Method::GET, Method::PATCH],
         Setting(..) | Dnssec(_) => &[Method::GET, Method::PATCH],
         DnsRecords(_) | ListItems(..) => &[Method::GET, Method::POST],
         DnsRecord(..) => &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE],
@@ -211,7 +214,7 @@ fn permission(route: &Route, method: &Method) -> Option<&'static str> {
             Some("API Tokens Read")
         }
         Accounts | Account(_) => Some("Account Settings Read"),
-        Tunnels(_) | Tunnel(..) | TunnelConfig(..) | TunnelConnections(..) => {
+        Tunnels(_) | Tunnel(..) | TunnelConfig(..) | TunnelConnections(..) | TunnelToken(..) => {
             pick("Cloudflare Tunnel Read", "Cloudflare Tunnel Write")
         }
         Lists(_) | List(..) | ListItems(..) | ListOperation(..) => {
@@ -318,10 +321,12 @@ fn dispatch(
             Ok(ApiOk::new(acc.account.clone()))
         }
         Tunnels(a) => tunnels_list(state, &a, req),
+        Tunnel(a, t) if m == Method::PATCH => tunnel_patch(state, &a, &t, req),
         Tunnel(a, t) => {
             let (ai, ti) = tunnel_index(state, &a, &t, req.path)?;
             Ok(ApiOk::new(state.accounts[ai].tunnels[ti].tunnel.clone()))
         }
+        TunnelToken(a, t) => tunnel_token(state, &a, &t, req),
         TunnelConfig(a, t) => tunnel_config(state, &a, &t, req),
         TunnelConnections(a, t) => {
             let (ai, ti) = tunnel_index(state, &a, &t, req.path)?;
@@ -1402,6 +1407,69 @@ fn tunnel_index(state: &State, a: &str, t: &str, path: &str) -> Result<(usize, u
             )
         })?;
     Ok((ai, ti))
+}
+
+/// `PATCH /accounts/{a}/cfd_tunnel/{t}`: `name` and `tunnel_secret` (base64 of at least 32
+/// bytes). The secret is kept apart from the tunnel object: Cloudflare never returns it.
+fn tunnel_patch(state: &mut State, a: &str, t: &str, req: &Request<'_>) -> ApiResult {
+    let (ai, ti) = tunnel_index(state, a, t, req.path)?;
+    let body = body_json(req)?;
+    let bad = |m: &str| ApiError::new(400, codes::TUNNEL_CONFIG_INVALID, m.to_owned());
+    let obj = body
+        .as_object()
+        .ok_or_else(|| bad("Validation failed: the body must be an object"))?;
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !matches!(k.as_str(), "name" | "tunnel_secret"))
+    {
+        return Err(bad(&format!("Validation failed: unknown field {k}")));
+    }
+    let tunnel = &mut state.accounts[ai].tunnels[ti];
+    if let Some(secret) = obj.get("tunnel_secret") {
+        let ok = secret
+            .as_str()
+            .and_then(cfcp::tunnel::TunnelSecret::from_base64)
+            .ok_or_else(|| {
+                bad("Validation failed: tunnel_secret must be base64 of at least 32 bytes")
+            })?;
+        tunnel.secret = Some(ok.expose().to_owned());
+    }
+    if let Some(name) = obj.get("name") {
+        let name = name
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| bad("Validation failed: name must be a non-empty string"))?;
+        if let Some(o) = tunnel.tunnel.as_object_mut() {
+            o.insert("name".into(), json!(name));
+        }
+    }
+    Ok(ApiOk::new(tunnel.tunnel.clone()))
+}
+
+/// `GET /accounts/{a}/cfd_tunnel/{t}/token`: base64 of `{"a","t","s"}`.
+fn tunnel_token(state: &State, a: &str, t: &str, req: &Request<'_>) -> ApiResult {
+    let (ai, ti) = tunnel_index(state, a, t, req.path)?;
+    let tunnel = &state.accounts[ai].tunnels[ti];
+    let secret = match &tunnel.secret {
+        Some(s) => cfcp::tunnel::TunnelSecret::from_base64(s),
+        None => {
+            // Before any rotation: a stable secret derived from the id.
+            let mut bytes = [0u8; 32];
+            for (b, c) in bytes.iter_mut().zip(tunnel.id().bytes()) {
+                *b = c;
+            }
+            Some(cfcp::tunnel::TunnelSecret::from_bytes(&bytes))
+        }
+    }
+    .ok_or_else(|| {
+        ApiError::new(
+            500,
+            codes::TUNNEL_CONFIG_INVALID,
+            "stored secret unreadable",
+        )
+    })?;
+    let token = cfcp::tunnel::connector_token(a, tunnel.id(), &secret);
+    Ok(ApiOk::new(json!(token.expose())))
 }
 
 fn tunnel_config(state: &mut State, a: &str, t: &str, req: &Request<'_>) -> ApiResult {

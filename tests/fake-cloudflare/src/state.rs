@@ -82,6 +82,9 @@ pub struct TunnelState {
     pub configuration: Value,
     /// Connector objects.
     pub connections: Vec<Value>,
+    /// The tunnel secret (base64) once rotated; before that one derived from the id. Never in
+    /// snapshots: Cloudflare does not return it either.
+    pub secret: Option<String>,
     /// Other members.
     pub extra: Map<String, Value>,
 }
@@ -180,6 +183,7 @@ impl State {
                             tunnel: t.remove("tunnel").unwrap_or(Value::Null),
                             configuration: t.remove("configuration").unwrap_or(Value::Null),
                             connections: take_array(&mut t, "connections"),
+                            secret: None,
                             extra: t,
                         }
                     })
