@@ -55,6 +55,9 @@ enum Command {
     Waf(commands::waf::Command),
     /// Watch the account: every interval snapshot, check, alert to a webhook, serve metrics.
     Watch(commands::watch::Args),
+    /// Cloudflare Tunnel: route a hostname to a service (ingress + CNAME), unroute, rotate the secret.
+    #[command(subcommand)]
+    Tunnel(commands::tunnel::Command),
     /// Check that snapshot files are well formed; prints each error with its JSON path.
     Validate(commands::validate::Args),
 }
@@ -71,6 +74,7 @@ fn main() {
         Command::Log(command) => commands::log::run(command),
         Command::Remediate(args) => commands::remediate::run(args),
         Command::Snapshot(args) => commands::snapshot::run(args),
+        Command::Tunnel(command) => commands::tunnel::run(command),
         Command::VerifyToken(args) => commands::verify_token::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Waf(command) => commands::waf::run(command),

@@ -9,6 +9,7 @@ pub mod layer0;
 pub mod log;
 pub mod remediate;
 pub mod snapshot;
+pub mod tunnel;
 pub mod validate;
 pub mod verify_token;
 pub mod waf;
