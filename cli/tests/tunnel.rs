@@ -7,18 +7,26 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use cfcp::snapshot::{Snapshot, DEMO_SNAPSHOT_JSON};
-use fake_cloudflare::{FakeConfig, FakeHandle, TokenSpec};
+use fake_cloudflare::{FakeConfig, FakeHandle, Faults, TokenSpec};
 use serde_json::Value;
 
 const TOKEN: &str = "tunnel-test-token-0123456789";
 const PROD: &str = "62d41457-d239-44d4-915c-ead8d787ab3f";
 const ACCOUNT: &str = "d5bd6a0dc435e1bb3c3719751b5143ba";
 
-fn start_with(edit: impl FnOnce(&mut Snapshot)) -> FakeHandle {
+fn start_faulty(edit: impl FnOnce(&mut Snapshot), faults: Faults) -> FakeHandle {
     let mut seed = Snapshot::from_json_str(DEMO_SNAPSHOT_JSON).unwrap();
     edit(&mut seed);
-    FakeHandle::spawn_blocking_thread(FakeConfig::new(seed).with_token(TokenSpec::all(TOKEN)))
-        .expect("fake Cloudflare starts")
+    FakeHandle::spawn_blocking_thread(
+        FakeConfig::new(seed)
+            .with_token(TokenSpec::all(TOKEN))
+            .with_faults(faults),
+    )
+    .expect("fake Cloudflare starts")
+}
+
+fn start_with(edit: impl FnOnce(&mut Snapshot)) -> FakeHandle {
+    start_faulty(edit, Faults::none())
 }
 
 fn start() -> FakeHandle {
@@ -314,6 +322,46 @@ fn a_tunnel_without_connections_is_reported_unhealthy_after_the_wait() {
         t.contains("tunnel not healthy after 1s: 0 connector(s)"),
         "{t}"
     );
+}
+
+#[test]
+fn a_failure_after_the_first_operation_says_what_applied_and_how_to_undo_it() {
+    // The configuration PUT goes through, the CNAME POST gets a 500.
+    let fake = start_faulty(
+        |_| {},
+        Faults {
+            fail_writes_after: Some(1),
+            ..Faults::none()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let out = cfcp(&fake, dir.path(), &with(ROUTE_BLOG, &["--apply", "--yes"]));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("[1/2] applied: route blog.acme-shop.com"), "{t}");
+    assert!(
+        t.contains("[2/2] FAILED: create CNAME blog.acme-shop.com"),
+        "{t}"
+    );
+    assert!(
+        t.contains("applied 1 of 2 operations; to undo them:"),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "cfcp tunnel unroute --tunnel {PROD} --hostname blog.acme-shop.com"
+        )),
+        "{t}"
+    );
+    assert!(t.contains("run the same command again"), "{t}");
+    assert!(prod(&fake)
+        .ingress()
+        .iter()
+        .any(|r| r.hostname.as_deref() == Some("blog.acme-shop.com")));
+    assert!(records_named(&fake, "blog.acme-shop.com").is_empty());
+    let audit = std::fs::read_to_string(dir.path().join("cfcp-tunnel-audit.jsonl")).unwrap();
+    assert!(audit.contains("\"failed\""), "the failure is audited");
+    verify_log(&fake, dir.path(), "cfcp-tunnel-audit.jsonl");
 }
 
 fn token_of(fake: &FakeHandle) -> String {
