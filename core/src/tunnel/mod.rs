@@ -30,7 +30,7 @@ pub use ingress::{validate_ingress, IngressError, DEFAULT_CATCH_ALL};
 pub use rotate::{connector_token, plan_rotate, ConnectorToken, TunnelSecret};
 pub use route::{cname_target, plan_route, plan_unroute, route, RouteRequest, UnrouteRequest};
 pub use service::{check_service, ACCEPTED_FORMS};
-pub use services::{desired_from_services, ServicesFile};
+pub use services::{desired_from_services, is_services_file, ServicesFile};
 
 /// A tunnel found in a snapshot, with its account.
 #[derive(Debug, Clone, Copy)]

@@ -282,6 +282,27 @@ impl ServicesFile {
     }
 }
 
+/// Whether `text` looks like a services file (a YAML or JSON mapping with a `tunnels` member
+/// and none of a snapshot's or Terraform's top-level members), so a front end can tell it from
+/// the other desired-state formats before reading the live account it needs.
+///
+/// ```
+/// assert!(cfcp::tunnel::is_services_file("tunnels:\n  t: {}\n"));
+/// assert!(!cfcp::tunnel::is_services_file(r#"{"format": "cfcp.snapshot/v1", "tunnels": {}}"#));
+/// assert!(!cfcp::tunnel::is_services_file(r#"{"version": 4, "resources": []}"#));
+/// ```
+pub fn is_services_file(text: &str) -> bool {
+    serde_norway::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.as_object().cloned())
+        .is_some_and(|m| {
+            m.contains_key("tunnels")
+                && !["format", "version", "resources", "values", "planned_values"]
+                    .iter()
+                    .any(|k| m.contains_key(*k))
+        })
+}
+
 /// `live` with the tunnels' ingress and CNAMEs as the services file `text` says: the desired
 /// state `cfcp drift --desired services.yaml` compares with `live`.
 ///

@@ -353,3 +353,42 @@ fn services_file_errors_name_the_place() {
         assert!(err.contains(want), "{text}: {err}");
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// Whatever is asked, planning never panics, and a plan it makes keeps exactly one
+        /// catch-all, last, with the new rule before it.
+        #[test]
+        fn route_plans_keep_one_catch_all_last(
+            tunnel in prop_oneof![Just("acme-prod-shop"), Just("acme-internal-tools"), Just("acme-legacy-app"), Just("x")],
+            label in prop_oneof!["[a-z]{1,8}", ".{0,10}", Just("*".to_owned()), Just("app".to_owned())],
+            zone in prop_oneof![Just("acme-shop.com"), Just("acme-internal.net"), Just("acme-api.io"), Just("example.org")],
+            service in prop_oneof![Just("http://localhost:1".to_owned()), Just("http_status:418".to_owned()), ".{0,16}"],
+            path in proptest::option::of(".{0,6}"),
+        ) {
+            let s = demo();
+            let request = RouteRequest {
+                tunnel: tunnel.into(),
+                hostname: format!("{label}.{zone}"),
+                service,
+                path,
+                replace_address_records: false,
+            };
+            if let Ok(plan) = plan_route(&s, &request) {
+                let catch_alls: Vec<usize> = plan.ingress.iter().enumerate().filter(|(_, r)| r.is_catch_all()).map(|(i, _)| i).collect();
+                prop_assert_eq!(catch_alls, vec![plan.ingress.len() - 1]);
+                prop_assert!(validate_ingress(&plan.ingress).is_ok());
+                let after = after(&s, &plan);
+                let t = after.accounts[0].tunnel(&plan.tunnel_id).unwrap();
+                prop_assert_eq!(t.ingress(), plan.ingress.as_slice());
+                if let Ok(back) = plan_unroute(&after, &UnrouteRequest { tunnel: plan.tunnel_id.clone(), hostname: request.hostname.clone(), path: request.path.clone() }) {
+                    prop_assert!(back.ingress.last().is_some_and(|r| r.is_catch_all()));
+                }
+            }
+        }
+    }
+}
