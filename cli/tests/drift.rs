@@ -492,3 +492,41 @@ fn remediate_adopt_writes_code_for_the_drift_only() {
     assert!(zone.contains("name = \"dash.acme-shop.com\""), "{zone}");
     assert_eq!(zone.matches("resource \"").count(), 1);
 }
+
+#[test]
+fn a_services_file_is_a_desired_state() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("live.json"), DEMO_SNAPSHOT_JSON).unwrap();
+    // The demo's acme-prod-shop tunnel as it is, but without the admin route.
+    std::fs::write(
+        dir.path().join("services.yaml"),
+        "tunnels:\n  acme-prod-shop:\n    app.acme-shop.com: http://localhost:8080\n    grafana.acme-shop.com: https://10.0.1.30:3000\n",
+    )
+    .unwrap();
+    let out = cfcp_offline(
+        dir.path(),
+        &[
+            "drift",
+            "--desired",
+            "services.yaml",
+            "live.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let drift: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = drift["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"tunnel_config"), "{drift:#}");
+    let out = cfcp_offline(
+        dir.path(),
+        &["remediate", "--desired", "services.yaml", "live.json"],
+    );
+    assert!(text(&out).contains("/configurations"), "{}", text(&out));
+    assert!(text(&out).contains("[approve] PUT"), "{}", text(&out));
+}

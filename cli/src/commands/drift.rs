@@ -24,7 +24,8 @@ pub enum Format {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Sides {
     /// The desired state: a Terraform state (format 4), `terraform show -json` of a state or a
-    /// plan, or a cfcp snapshot.
+    /// plan, a directory of `.tf` files, a services file (`tunnels:` hostname → service), or a
+    /// cfcp snapshot.
     #[arg(long, value_name = "STATE_OR_PLAN_JSON")]
     pub desired: PathBuf,
     /// The live state as a snapshot file. Without it (or with --live) the account is read through
@@ -56,9 +57,39 @@ pub(crate) struct DesiredState {
     pub resources: Vec<cfcp::terraform::ResourceRef>,
 }
 
-/// Reads the desired state: a cfcp snapshot, or whatever Terraform wrote (a state, `terraform
-/// show -json` of a state or plan, or a directory of `.tf` files).
-pub(crate) fn load_desired(path: &Path) -> Result<DesiredState, CliError> {
+/// What `--desired` names, before the live side is read: a services file (`tunnels:` hostname →
+/// service) describes the account relative to what it is now, so it needs the live snapshot.
+pub(crate) enum DesiredInput {
+    /// A snapshot, or Terraform's view.
+    Ready(DesiredState),
+    /// A services file's text.
+    Services(String),
+}
+
+impl DesiredInput {
+    /// What to read live: the zones and accounts the desired state describes (`None`: all).
+    pub(crate) fn scope(&self) -> Option<&Snapshot> {
+        match self {
+            DesiredInput::Ready(d) => Some(&d.snapshot),
+            DesiredInput::Services(_) => None,
+        }
+    }
+
+    /// The desired state, given the live one.
+    pub(crate) fn resolve(self, live: &Snapshot) -> Result<DesiredState, CliError> {
+        match self {
+            DesiredInput::Ready(d) => Ok(d),
+            DesiredInput::Services(text) => Ok(DesiredState {
+                snapshot: cfcp::tunnel::desired_from_services(live, &text)?,
+                resources: Vec::new(),
+            }),
+        }
+    }
+}
+
+/// Reads `--desired`: a cfcp snapshot, a services file, or whatever Terraform wrote (a state,
+/// `terraform show -json` of a state or plan, or a directory of `.tf` files).
+pub(crate) fn read_desired(path: &Path) -> Result<DesiredInput, CliError> {
     if !path.is_dir() {
         let bytes = crate::env::read_input(path)?;
         let is_snapshot = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -66,45 +97,54 @@ pub(crate) fn load_desired(path: &Path) -> Result<DesiredState, CliError> {
             .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned))
             .is_some_and(|f| f.starts_with("cfcp.snapshot/"));
         if is_snapshot {
-            return Ok(DesiredState {
+            return Ok(DesiredInput::Ready(DesiredState {
                 snapshot: Snapshot::from_json_slice(&bytes)?,
                 resources: Vec::new(),
-            });
+            }));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if cfcp::tunnel::is_services_file(&text) {
+            return Ok(DesiredInput::Services(text.into_owned()));
         }
     }
     let desired = crate::commands::snapshot::load_terraform(path)?;
-    Ok(DesiredState {
+    Ok(DesiredInput::Ready(DesiredState {
         snapshot: desired.snapshot,
         resources: desired.resources,
-    })
+    }))
 }
 
-/// The live side: a file, or the API limited to the desired state's zones.
-pub(crate) fn load_live(
+/// Both sides: the desired state and the live one (a file, or the API limited to what the desired
+/// state describes), with the client when the API was read.
+pub(crate) fn load_sides(
     sides: &Sides,
-    desired: &Snapshot,
-) -> Result<(Snapshot, Option<cfcp::api::Client>), CliError> {
-    if let Some(path) = &sides.snapshot {
-        let snapshot = Snapshot::from_json_slice(&crate::env::read_input(path)?)?;
-        return Ok((snapshot, None));
-    }
-    let client = crate::env::client_builder()?.build()?;
-    let snapshot = read_live(&client, desired)?;
-    Ok((snapshot, Some(client)))
+) -> Result<(DesiredState, Snapshot, Option<cfcp::api::Client>), CliError> {
+    let input = read_desired(&sides.desired)?;
+    let (live, client) = match &sides.snapshot {
+        Some(path) => (
+            Snapshot::from_json_slice(&crate::env::read_input(path)?)?,
+            None,
+        ),
+        None => {
+            let client = crate::env::client_builder()?.build()?;
+            let live = read_live(&client, input.scope())?;
+            (live, Some(client))
+        }
+    };
+    let desired = input.resolve(&live)?;
+    Ok((desired, live, client))
 }
 
-/// Snapshots the zones and accounts the desired state describes.
+/// Snapshots the zones and accounts `desired` describes (everything when `None`).
 pub(crate) fn read_live(
     client: &cfcp::api::Client,
-    desired: &Snapshot,
+    desired: Option<&Snapshot>,
 ) -> Result<Snapshot, CliError> {
     let scope = cfcp::api::SnapshotScope {
         zones: Vec::new(),
         accounts: desired
-            .accounts
-            .iter()
-            .map(|a| a.account.id.clone())
-            .collect(),
+            .map(|d| d.accounts.iter().map(|a| a.account.id.clone()).collect())
+            .unwrap_or_default(),
     };
     let runtime = crate::env::runtime()?;
     // Reading a large account takes a while: a progress bar on a terminal, as `cfcp snapshot`.
@@ -113,22 +153,20 @@ pub(crate) fn read_live(
     progress.finish();
     let mut live = result?;
     // Terraform may know a zone only by id: keep the zones it describes, by id or name.
-    let wanted = |z: &cfcp::snapshot::ZoneSnapshot| {
-        desired
-            .zones
-            .iter()
-            .any(|d| d.zone.id == z.zone.id || d.zone.name.eq_ignore_ascii_case(&z.zone.name))
-    };
-    if !desired.zones.is_empty() {
-        live.zones.retain(wanted);
+    if let Some(desired) = desired.filter(|d| !d.zones.is_empty()) {
+        live.zones.retain(|z| {
+            desired
+                .zones
+                .iter()
+                .any(|d| d.zone.id == z.zone.id || d.zone.name.eq_ignore_ascii_case(&z.zone.name))
+        });
     }
     Ok(live)
 }
 
 /// Runs `cfcp drift`.
 pub fn run(args: Args) -> Outcome {
-    let desired = load_desired(&args.sides.desired)?;
-    let (live, _) = load_live(&args.sides, &desired.snapshot)?;
+    let (desired, live, _) = load_sides(&args.sides)?;
     let drift = compute(&desired, &live);
     let text = render(&drift, args.format);
     match &args.output {

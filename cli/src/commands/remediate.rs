@@ -76,12 +76,11 @@ pub struct Args {
 
 /// Runs `cfcp remediate`.
 pub fn run(args: Args) -> Outcome {
-    let desired = crate::commands::drift::load_desired(&args.sides.desired)?;
     if args.apply && args.sides.snapshot.is_some() {
         eprintln!("error: --apply changes the live account: drop the SNAPSHOT argument");
         return Ok(2);
     }
-    let (live, client) = crate::commands::drift::load_live(&args.sides, &desired.snapshot)?;
+    let (desired, live, client) = crate::commands::drift::load_sides(&args.sides)?;
     let drift = crate::commands::drift::compute(&desired, &live);
     if args.direction == Direction::Adopt {
         if args.apply {
@@ -191,7 +190,7 @@ pub fn run(args: Args) -> Outcome {
     log.close(time::OffsetDateTime::now_utc())?;
     let applied = result?.applied;
     // Verify: read the account again and recompute drift and invariants.
-    let after = crate::commands::drift::read_live(&client, &desired.snapshot)?;
+    let after = crate::commands::drift::read_live(&client, Some(&desired.snapshot))?;
     let left = crate::commands::drift::compute(&desired, &after);
     let report = cfcp::invariants::run(
         &after,

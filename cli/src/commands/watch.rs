@@ -310,7 +310,8 @@ impl Watch {
             let report = invariants::run(&snapshot, &config);
             // Read again every cycle: a merged change to the code is the new desired state.
             let drift = desired.map(|path| {
-                crate::commands::drift::load_desired(&path)
+                crate::commands::drift::read_desired(&path)
+                    .and_then(|input| input.resolve(&snapshot))
                     .map(|desired| crate::commands::drift::compute(&desired, &snapshot))
                     .map_err(|e| format!("desired state {}: {e}", path.display()))
             });

@@ -296,6 +296,26 @@ fn step(item: &DriftItem) -> Result<Option<RevertStep>, String> {
             return Err("list items are reverted by terraform apply (cfcp does not rewrite lists yet)".into())
         }
     };
+    // Mail, delegation, certificates and a tunnel's ingress decide where traffic and trust go:
+    // a human looks at those, as Layer0 asks for when an agent touches them.
+    let sensitive = match item.kind {
+        ResourceKind::TunnelConfig => true,
+        ResourceKind::DnsRecord => [&item.desired, &item.live].iter().any(|side| {
+            let text = |k: &str| side.get(k).and_then(Value::as_str).unwrap_or_default();
+            !side.is_null()
+                && crate::layer0::structural::sensitive_record(
+                    text("type"),
+                    text("name"),
+                    text("content"),
+                    item.zone.as_deref().unwrap_or_default(),
+                )
+                .is_some()
+        }),
+        _ => false,
+    };
+    if sensitive {
+        flags.push("sensitive_record".to_owned());
+    }
     Ok(Some(RevertStep {
         import_id: item.import_id.clone(),
         kind: item.kind,
@@ -405,6 +425,14 @@ pub fn route(plan: &mut RevertPlan, layer0: &Layer0, ctx: &Context) {
                     format!(
                         "{} deletes {} resource(s)",
                         step.operation.summary, step.deletes
+                    ),
+                ),
+                "sensitive_record" => flag(
+                    Flag::SensitiveRecord,
+                    "drift.revert_sensitive",
+                    format!(
+                        "{} changes mail, delegation, certificate or tunnel routing",
+                        step.operation.summary
                     ),
                 ),
                 _ => {}

@@ -487,3 +487,46 @@ proptest! {
         prop_assert!(left.is_empty(), "{}", render::text(&left));
     }
 }
+
+#[test]
+fn reverting_a_tunnels_ingress_or_a_mail_record_needs_approval() {
+    let desired = demo();
+    let mut live = desired.clone();
+    let tunnel = live.accounts[0]
+        .tunnels
+        .iter_mut()
+        .find(|t| t.configuration.is_some() && t.tunnel.deleted_at.get().is_none())
+        .unwrap();
+    let config = tunnel
+        .configuration
+        .as_mut()
+        .unwrap()
+        .config
+        .get_mut()
+        .unwrap();
+    let ingress = config.ingress.get_mut().unwrap();
+    ingress.insert(0, ingress[0].clone());
+    ingress[0].hostname = Field::Value("exposed.acme-shop.com".into());
+    let z = zone_of(&mut live, "acme-shop.com");
+    let mx = live.zones[z]
+        .dns_records
+        .iter_mut()
+        .find(|r| r.record_type.as_str() == "MX")
+        .unwrap();
+    mx.priority = Field::Value(99);
+    let mut plan = revert(&diff(&desired, &live), &RevertOptions::default());
+    let operator = Context {
+        zones_allowed: vec!["*".into()],
+        ..Context::default()
+    };
+    route(&mut plan, &Layer0::default(), &operator);
+    assert_eq!(plan.steps.len(), 2, "{:?}", plan.steps);
+    for step in &plan.steps {
+        assert_eq!(step.routing.route, "approve", "{step:?}");
+        assert!(step.routing.flags.contains(&"sensitive_record".to_owned()));
+    }
+    assert!(plan
+        .steps
+        .iter()
+        .any(|s| s.operation.path.ends_with("/configurations")));
+}
