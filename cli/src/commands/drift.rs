@@ -61,7 +61,7 @@ pub(crate) struct DesiredState {
 /// service) describes the account relative to what it is now, so it needs the live snapshot.
 pub(crate) enum DesiredInput {
     /// A snapshot, or Terraform's view.
-    Ready(DesiredState),
+    Ready(Box<DesiredState>),
     /// A services file's text.
     Services(String),
 }
@@ -78,7 +78,7 @@ impl DesiredInput {
     /// The desired state, given the live one.
     pub(crate) fn resolve(self, live: &Snapshot) -> Result<DesiredState, CliError> {
         match self {
-            DesiredInput::Ready(d) => Ok(d),
+            DesiredInput::Ready(d) => Ok(*d),
             DesiredInput::Services(text) => Ok(DesiredState {
                 snapshot: cfcp::tunnel::desired_from_services(live, &text)?,
                 resources: Vec::new(),
@@ -97,10 +97,10 @@ pub(crate) fn read_desired(path: &Path) -> Result<DesiredInput, CliError> {
             .and_then(|v| v.get("format").and_then(|f| f.as_str()).map(str::to_owned))
             .is_some_and(|f| f.starts_with("cfcp.snapshot/"));
         if is_snapshot {
-            return Ok(DesiredInput::Ready(DesiredState {
+            return Ok(DesiredInput::Ready(Box::new(DesiredState {
                 snapshot: Snapshot::from_json_slice(&bytes)?,
                 resources: Vec::new(),
-            }));
+            })));
         }
         let text = String::from_utf8_lossy(&bytes);
         if cfcp::tunnel::is_services_file(&text) {
@@ -108,10 +108,10 @@ pub(crate) fn read_desired(path: &Path) -> Result<DesiredInput, CliError> {
         }
     }
     let desired = crate::commands::snapshot::load_terraform(path)?;
-    Ok(DesiredInput::Ready(DesiredState {
+    Ok(DesiredInput::Ready(Box::new(DesiredState {
         snapshot: desired.snapshot,
         resources: desired.resources,
-    }))
+    })))
 }
 
 /// Both sides: the desired state and the live one (a file, or the API limited to what the desired
