@@ -530,3 +530,58 @@ fn a_services_file_is_a_desired_state() {
     assert!(text(&out).contains("/configurations"), "{}", text(&out));
     assert!(text(&out).contains("[approve] PUT"), "{}", text(&out));
 }
+
+#[test]
+fn rate_limited_writes_are_retried_and_the_revert_completes() {
+    // How many requests the revert's snapshot makes, measured on a twin of the account.
+    let twin = start(Faults::none());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("desired.json"),
+        twin.current_snapshot().to_json_pretty(),
+    )
+    .unwrap();
+    change_behind_terraforms_back(&twin);
+    let before = twin.request_count();
+    let out = cfcp(
+        &twin,
+        dir.path(),
+        &["drift", "--desired", "desired.json", "--live"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let snapshot_requests = (twin.request_count() - before) as u64;
+
+    // The same account, where the revert's second write meets two 429s (Retry-After: 1).
+    let fake = start(Faults {
+        too_many_after: Some(4 + snapshot_requests + 1),
+        too_many_for: 2,
+        ..Faults::none()
+    });
+    change_behind_terraforms_back(&fake);
+    let args = [
+        "remediate",
+        "--desired",
+        "desired.json",
+        "--live",
+        "--apply",
+        "--yes",
+    ];
+    let out = cfcp(&fake, dir.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("applied 4 of 4 operations; drift left: 0 resource(s)"),
+        "{}",
+        text(&out)
+    );
+    let limited: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.status == 429)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(limited.len(), 2, "{limited:?}");
+    assert!(
+        limited.iter().all(|r| !r.starts_with("GET ")),
+        "{limited:?}"
+    );
+}
