@@ -376,7 +376,8 @@ fn paths(item: &DriftItem) -> String {
 /// use cfcp::layer0::{Context, Layer0};
 /// let desired = cfcp::snapshot::demo();
 /// let mut live = desired.clone();
-/// let rec = live.zones[0].dns_records.iter_mut().find(|r| r.proxied.copied() == Some(true)).unwrap();
+/// let rec = live.zones[0].dns_records.iter_mut()
+///     .find(|r| r.proxied.copied() == Some(true) && r.name.starts_with("api.")).unwrap();
 /// rec.proxied = cfcp::snapshot::Field::Value(false);
 /// let mut plan = revert(&diff(&desired, &live), &RevertOptions::default());
 /// let operator = Context { zones_allowed: vec!["*".into()], ..Context::default() };
