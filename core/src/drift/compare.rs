@@ -31,6 +31,14 @@ const NOT_COMPARED: &[&str] = &[
     "ref",
 ];
 
+/// The items of `side` no desired item matched (`used[i]` is false).
+fn unused<'a, T>(side: &'a [T], used: &'a [bool]) -> impl Iterator<Item = &'a T> {
+    side.iter()
+        .zip(used)
+        .filter(|(_, u)| !**u)
+        .map(|(item, _)| item)
+}
+
 fn to_value<T: Serialize>(item: &T) -> Value {
     serde_json::to_value(item).unwrap_or(Value::Null)
 }
@@ -390,8 +398,7 @@ fn records(desired: &[DnsRecord], live: &[DnsRecord], owner: Owner, out: &mut Ou
             );
         }
     }
-    for (l, r) in live.iter().enumerate().filter(|(l, _)| !live_used[*l]) {
-        let _ = l;
+    for r in unused(live, &live_used) {
         out.compared.resources += 1;
         out.push(
             owner,
@@ -623,12 +630,11 @@ fn rulesets(desired: &[Ruleset], live: &[Ruleset], owner: Owner, out: &mut Out) 
             );
         }
     }
-    for (l, r) in live.iter().enumerate().filter(|(l, _)| !used[*l]) {
+    for r in unused(live, &used) {
         // Cloudflare's own managed rulesets are not the account owner's to manage.
         if matches!(r.kind.get(), Some(RulesetKind::Managed)) {
             continue;
         }
-        let _ = l;
         out.compared.resources += 1;
         out.push(
             owner,
@@ -877,8 +883,7 @@ fn tunnels(desired: &[TunnelSnapshot], live: &[TunnelSnapshot], owner: Owner, ou
             }
         }
     }
-    for (l, t) in alive.iter().enumerate().filter(|(l, _)| !used[*l]) {
-        let _ = l;
+    for t in unused(&alive, &used) {
         out.compared.resources += 1;
         out.push(
             owner,
@@ -988,8 +993,7 @@ fn lists(desired: &[ListSnapshot], live: &[ListSnapshot], owner: Owner, out: &mu
             );
         }
     }
-    for (l, list) in live.iter().enumerate().filter(|(l, _)| !used[*l]) {
-        let _ = l;
+    for list in unused(live, &used) {
         out.compared.resources += 1;
         out.push(
             owner,

@@ -42,30 +42,13 @@ const REGO_EQUIVALENTS: &[&str] = &[
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/measure.rs"]
+mod measure;
 use counting_alloc::{heap_mib, Counting, LIVE, PEAK};
+use measure::{memory_mib, parse_size};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn memory_mib(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
-fn parse_size(text: &str) -> Result<(usize, usize), String> {
-    let (z, r) = text
-        .split_once('x')
-        .ok_or(format!("bad size {text:?}, expected ZONESxRECORDS"))?;
-    Ok((
-        z.parse().map_err(|e| format!("{text}: {e}"))?,
-        r.parse().map_err(|e| format!("{text}: {e}"))?,
-    ))
-}
 
 /// What the child measured, one line of numbers on its stdout.
 struct Measured {

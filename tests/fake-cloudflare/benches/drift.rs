@@ -18,32 +18,15 @@ use cfcp::snapshot::{Field, Snapshot};
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "common/measure.rs"]
+mod measure;
 use counting_alloc::{heap_mib, Counting, LIVE, PEAK};
+use measure::{memory_mib, parse_size};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
 const MIB: f64 = 1024.0 * 1024.0;
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kib| kib.parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
-fn parse_size(text: &str) -> Result<(usize, usize), String> {
-    let (z, r) = text
-        .split_once('x')
-        .ok_or(format!("bad size {text:?}, expected ZONESxRECORDS"))?;
-    Ok((
-        z.parse().map_err(|e| format!("{text}: {e}"))?,
-        r.parse().map_err(|e| format!("{text}: {e}"))?,
-    ))
-}
 
 /// `desired` with 1% of its records drifted; returns the live snapshot and how many of each
 /// change were planted.
@@ -164,7 +147,7 @@ fn main() -> Result<(), String> {
             heap_peak,
             if exact { "exactly the planted drift" } else { "NOT the planted drift" },
             plan.steps.len(),
-            peak_rss_mib(),
+            memory_mib("VmHWM:"),
         );
         if !exact {
             return Err(format!(
