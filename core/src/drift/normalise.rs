@@ -63,6 +63,7 @@ pub fn record_content(record_type: &str, content: &str, zone: &str) -> String {
         "CAA" => content
             .split_whitespace()
             .map(|w| w.trim_matches('"'))
+            .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
         "SRV" | "HTTPS" | "SVCB" | "URI" => content
@@ -72,6 +73,7 @@ pub fn record_content(record_type: &str, content: &str, zone: &str) -> String {
                     .trim_matches('"')
                     .to_ascii_lowercase()
             })
+            .filter(|w| !w.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
         _ => content.to_owned(),
@@ -223,6 +225,13 @@ mod tests {
         assert_eq!(record_content("A", " 192.0.2.1 ", ""), "192.0.2.1");
         // Not an address: kept, so the difference still shows.
         assert_eq!(record_content("A", "not-an-ip", ""), "not-an-ip");
+    }
+
+    #[test]
+    fn a_lone_quote_is_not_a_word() {
+        // Found by the proptest below: `"` alone trimmed to an empty word made a leading space.
+        assert_eq!(record_content("CAA", "\" \u{fbd3}", ""), "\u{fbd3}");
+        assert_eq!(record_content("SRV", "10 \" 5 x.", ""), "10 5 x");
     }
 
     #[test]
